@@ -1,0 +1,1 @@
+//! trail-client (being written).

@@ -1,0 +1,1 @@
+//! trail-server (being written).

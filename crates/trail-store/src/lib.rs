@@ -1,0 +1,173 @@
+//! Trail's storage: the [`Store`] trait every backend implements, its error type, the records it
+//! keeps besides events (organizations, API keys, instance settings), and the backends themselves.
+//! `sqlite` is the embedded default.
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use trail_core::Millis;
+use trail_core::event::{Event, NewEvent};
+use trail_core::query::{Field, Filter, Search};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What can go wrong in a store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The organization, event or key does not exist (or belongs to another organization).
+    #[error("not found")]
+    NotFound,
+    /// A client-chosen event id was reused with a different body (HTTP 409).
+    #[error("event id `{id}` was already used for a different event")]
+    IdConflict { id: String },
+    /// A unique name is taken (HTTP 409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The store cannot be reached or is shutting down (HTTP 503, retry later).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else (HTTP 500); the message is for logs, not for clients.
+    #[error("store error: {0}")]
+    Internal(String),
+}
+
+/// A tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+    pub created_at: Millis,
+}
+
+/// What an API key may do.
+pub const API_KEY_SCOPES: [&str; 4] = ["events:write", "events:read", "exports", "admin"];
+
+/// An API key as stored: never the secret, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiKey {
+    pub id: String,
+    /// `None` for an instance-level (operator) key.
+    pub organization_id: Option<String>,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// First characters of the secret, to tell keys apart in lists.
+    pub prefix: String,
+    #[serde(skip)]
+    pub secret_hash: [u8; 32],
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+    pub last_used_at: Option<Millis>,
+    pub revoked_at: Option<Millis>,
+}
+
+/// What one appended event became.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Appended {
+    pub id: String,
+    pub seq: u64,
+    pub hash: String,
+}
+
+/// One page of search results; `next_cursor` is set when more may follow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub events: Vec<Event>,
+    pub next_cursor: Option<trail_core::cursor::Cursor>,
+}
+
+/// A distinct value of a faceted field with how many matching events carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetValue {
+    pub value: String,
+    pub count: u64,
+}
+
+/// The head of an organization's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogHead {
+    /// Number of events (the next seq).
+    pub size: u64,
+    /// Hex leaf hash of the last event, `GENESIS_PREV` when empty.
+    pub last_hash: String,
+}
+
+/// Fields `facets` accepts.
+pub const FACET_FIELDS: [Field; 9] = [
+    Field::Action,
+    Field::Area,
+    Field::ActorId,
+    Field::ActorEmail,
+    Field::ActorRole,
+    Field::ActorType,
+    Field::Source,
+    Field::Outcome,
+    Field::Country,
+];
+
+/// The storage contract. Every backend passes `conformance::run_all`.
+///
+/// Appends for one organization are sequenced by one writer path with group commit: `append`
+/// returns only once the batch is durable, assigns gap-free `seq`s, chains `prev`/`hash`, and is
+/// all-or-nothing. Reads never wait for writes.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Cheap reachability check for `/readyz`.
+    async fn ping(&self) -> Result<()>;
+
+    async fn create_organization(&self, name: &str) -> Result<Organization>;
+    async fn get_organization(&self, id: &str) -> Result<Organization>;
+    async fn list_organizations(&self) -> Result<Vec<Organization>>;
+
+    async fn create_api_key(&self, key: ApiKey) -> Result<ApiKey>;
+    /// Looks a key up by the SHA-256 of its secret (revoked and expired keys included; the caller decides).
+    async fn find_api_key(&self, secret_hash: [u8; 32]) -> Result<Option<ApiKey>>;
+    /// Keys of one organization, or the instance-level keys when `organization_id` is `None`.
+    async fn list_api_keys(&self, organization_id: Option<&str>) -> Result<Vec<ApiKey>>;
+    async fn revoke_api_key(
+        &self,
+        organization_id: Option<&str>,
+        id: &str,
+        at: Millis,
+    ) -> Result<ApiKey>;
+    /// Records use; may be coalesced (at most once a minute per key is enough).
+    async fn touch_api_key(&self, id: &str, at: Millis) -> Result<()>;
+
+    /// Instance-wide key/value settings (the operator credential's hash lives here).
+    async fn get_instance_setting(&self, key: &str) -> Result<Option<String>>;
+    /// Sets `key` only if it is unset; returns whether it was set by this call.
+    async fn init_instance_setting(&self, key: &str, value: &str) -> Result<bool>;
+    async fn put_instance_setting(&self, key: &str, value: &str) -> Result<()>;
+
+    /// Appends a batch all-or-nothing and returns, in input order, each event's id, seq and hash.
+    /// A client-chosen id seen before with the same body returns the original; with a different
+    /// body the whole batch fails with `IdConflict`.
+    async fn append(&self, organization_id: &str, events: Vec<NewEvent>) -> Result<Vec<Appended>>;
+    async fn head(&self, organization_id: &str) -> Result<LogHead>;
+
+    async fn get_event(&self, organization_id: &str, id: &str) -> Result<Event>;
+    async fn search(&self, organization_id: &str, search: &Search) -> Result<Page>;
+    /// Events matching `search` (filter and time range; cursor, order and limit ignored).
+    async fn count(&self, organization_id: &str, search: &Search) -> Result<u64>;
+    /// The most frequent values of `field` among matching events, most frequent first.
+    async fn facets(
+        &self,
+        organization_id: &str,
+        search: &Search,
+        field: &Field,
+        limit: usize,
+    ) -> Result<Vec<FacetValue>>;
+    /// Events with `from <= seq < to`, in seq order (verification, streams, exports).
+    async fn events_by_seq(&self, organization_id: &str, from: u64, to: u64) -> Result<Vec<Event>>;
+
+    /// Finishes acknowledged work and stops the writer; later calls answer `Unavailable`.
+    async fn close(&self);
+}
+
+/// Filter predicate helpers shared by backends.
+pub fn filter_is_empty(filter: &Filter) -> bool {
+    filter.conditions.is_empty()
+}
