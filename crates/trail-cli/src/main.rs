@@ -1,1 +1,70 @@
-fn main() {}
+//! `trail`: runs the server and talks to one from the shell.
+
+mod bench;
+mod client_args;
+mod demo;
+mod ingest;
+mod keys;
+mod orgs;
+mod query;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "trail", version, about = "Trail: a self-hostable, verifiable audit log", propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (API, web UI, background jobs).
+    Serve(trail_server::ServeArgs),
+    /// Manage organizations (operator credential).
+    #[command(subcommand)]
+    Orgs(orgs::Command),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(keys::Command),
+    /// Send events from a file or stdin (NDJSON or a JSON array).
+    Ingest(ingest::Args),
+    /// Search events with the query language.
+    Query(query::Args),
+    /// Fill an organization with a realistic history.
+    Demo(demo::Args),
+    /// Measure ingest, search, count and on-disk size against a naive baseline.
+    Bench(bench::Args),
+}
+
+/// Exit codes: 0 success, 1 the operation failed, 2 usage (clap's own).
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => trail_server::serve(args).await,
+            Command::Orgs(cmd) => orgs::run(cmd).await,
+            Command::Keys(cmd) => keys::run(cmd).await,
+            Command::Ingest(args) => ingest::run(args).await,
+            Command::Query(args) => query::run(args).await,
+            Command::Demo(args) => demo::run(args).await,
+            Command::Bench(args) => bench::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

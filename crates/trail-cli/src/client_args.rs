@@ -1,0 +1,1 @@
+//! `--url` / `--token` shared by every command that talks to a server (being written).
