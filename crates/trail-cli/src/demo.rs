@@ -1,9 +1,147 @@
-//! `trail demo` (being written).
+//! `trail demo`: fills an organization with a realistic, deterministic history drawn from the seed
+//! products (Invicti scans and targets, Invent assistants and workspace, Squadcast incident tooling),
+//! then mints a read key and prints ready-to-paste commands. `generate` is also the benchmark's source.
+
+mod actions;
+mod catalog;
+mod episodes;
+mod generator;
+mod people;
+#[cfg(test)]
+mod tests;
+
+use std::io::IsTerminal as _;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+use trail_client::{Client, NewApiKey};
+use trail_core::Millis;
+
+use crate::client_args::ClientArgs;
+
+/// Events per request: DESIGN.md's per-request maximum.
+const BATCH: usize = 1000;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Fill this existing organization instead of creating one.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Name of the organization to create when --org is not given.
+    #[arg(long, default_value = "Demo Inc", conflicts_with = "org")]
+    pub org_name: String,
+    /// How many events to send.
+    #[arg(long, default_value_t = 50_000)]
+    pub events: usize,
+    /// How many days of history, ending now.
+    #[arg(long, default_value_t = 120)]
+    pub days: u32,
+    /// Seed of the generator: the same seed gives the same events and ids, so a rerun is idempotent.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// `count` realistic events in DESIGN.md's wire shape, oldest first, spread over the `days` days
+/// before `now` (never after it). The same arguments always give the same events; each carries the
+/// id `evt_demo_<seed>_<index>`.
+pub fn generate(seed: u64, count: usize, days: u32, now: Millis) -> impl Iterator<Item = Value> {
+    generator::Generator::new(seed, count, days, now)
+}
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let _ = args;
-    anyhow::bail!("not yet implemented")
+    let operator = args.client.client(None)?;
+    let org = match &args.org {
+        Some(org) => org.clone(),
+        None => {
+            let created = operator
+                .create_organization(&args.org_name)
+                .await
+                .context("cannot create the demo organization")?;
+            eprintln!("Created organization {} ({})", created.name, created.id);
+            created.id
+        }
+    };
+    let client = operator.with_organization(Some(org.clone()));
+    let now = Millis::now();
+    let progress = progress_bar(args.events);
+    let mut events = generate(args.seed, args.events, args.days, now).peekable();
+    let mut sent = 0usize;
+    while events.peek().is_some() {
+        let batch: Vec<Value> = events.by_ref().take(BATCH).collect();
+        send(&client, &batch)
+            .await
+            .with_context(|| format!("cannot send events {}..{}", sent, sent + batch.len()))?;
+        sent += batch.len();
+        progress.set_position(sent as u64);
+    }
+    progress.finish_and_clear();
+    let key = client
+        .create_api_key(&NewApiKey {
+            organization_id: Some(org.clone()),
+            name: "demo reader".into(),
+            scopes: vec!["events:read".into()],
+            expires_at: None,
+        })
+        .await
+        .context("cannot create the demo read key")?;
+    print_summary(&args, &org, sent, &key.secret);
+    Ok(())
+}
+
+/// Sends one batch, retrying while the server asks to (429/503 with Retry-After) or the connection drops.
+async fn send(client: &Client, batch: &[Value]) -> anyhow::Result<()> {
+    let mut attempt = 0;
+    loop {
+        match client.ingest_events(batch).await {
+            Ok(_) => return Ok(()),
+            Err(err) if err.is_retryable() && attempt < 8 => {
+                attempt += 1;
+                let wait = err
+                    .retry_after()
+                    .unwrap_or(Duration::from_millis(200 << attempt));
+                tokio::time::sleep(wait).await;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
+fn progress_bar(total: usize) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total as u64);
+    let style = ProgressStyle::with_template(
+        "{spinner} sending events {bar:40} {human_pos}/{human_len} ({per_sec}, {eta} left)",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+fn print_summary(args: &Args, org: &str, sent: usize, secret: &str) {
+    let url = args.client.url.trim_end_matches('/');
+    println!("Organization: {org}");
+    println!(
+        "Events:       {sent} over the last {} days (seed {})",
+        args.days, args.seed
+    );
+    println!("Read key:     {secret}  (events:read, shown once)");
+    println!();
+    println!("Try:");
+    println!("  trail query --url {url} --token {secret} 'action:member.role_changed'");
+    println!(
+        "  trail query --url {url} --token {secret} 'actor:alice.kim@demo-inc.com source:web_ui'"
+    );
+    println!("  trail query --url {url} --token {secret} 'action:user.login_failed country:TR,BR'");
+    println!(
+        "  curl -s -H 'Authorization: Bearer {secret}' '{url}/v1/events?q=action:scan.*&from=30d&limit=5'"
+    );
+    println!(
+        "  curl -s -H 'Authorization: Bearer {secret}' '{url}/v1/events/count?q=outcome:failure'"
+    );
 }
