@@ -1,9 +1,494 @@
-//! `trail ingest` (being written).
+//! `trail ingest`: sends events from a file or stdin in batches, several requests in flight,
+//! retrying what can be retried and recording progress so that `--resume` continues without
+//! duplicates.
+
+mod source;
+mod state;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use trail_client::{Appended, Client, NDJSON};
+use trail_core::Millis;
+
+use crate::client_args::{ClientArgs, OrgArgs};
+use source::{Batch, Batcher, EventReader};
+use state::State;
+
+/// The server's request size limit (DESIGN: 8 MiB per request).
+const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
+/// Longest pause between two attempts, and the longest `Retry-After` honoured as given.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_long_help = "\
+Input: NDJSON (one event per line; blank lines are skipped) or one JSON array of events, detected \
+from the first character. NDJSON is read line by line in constant memory; an array is read whole.
+
+Batches: events go in requests of --batch-size events (at most 1000) and at most 8 MiB, with \
+--concurrency requests in flight. Each request is all-or-nothing. With more than one request in \
+flight, batches may be written out of file order; use --concurrency 1 to keep file order in seq.
+
+Retries: HTTP 429, 502, 503, 504 and connection failures are retried with exponential backoff, \
+honouring Retry-After, up to --retries times. Any other error stops the ingest: a rejected event \
+is reported with the server's message and its line in the input.
+
+Resuming without duplicates: every event without an `id` gets one derived from the ingest's seed, \
+its position in the input and its text (`evt_ing_…`), so sending it again is idempotent: the \
+server answers the original seq. The seed and the count of acknowledged events are written to a \
+state file (FILE.trail-ingest, or --state PATH) after every acknowledged batch. After a failure, \
+fix the input in place (keep the events before the failing one as they are) and run the same \
+command with --resume: acknowledged events are skipped and the rest are sent. --resume after a \
+complete ingest sends only events appended since. Without --resume, an existing state file stops \
+the ingest rather than risk sending its events twice; delete the file to start over.
+
+Examples:
+  trail ingest events.ndjson --org org_123
+  gzip -dc events.ndjson.gz | trail ingest - --state events.trail-ingest
+  trail ingest events.ndjson --resume")]
+pub struct Args {
+    /// File of events (NDJSON or a JSON array), or `-` for stdin.
+    input: PathBuf,
+    /// Events per request (1–1000); requests are also kept under 8 MiB.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    batch_size: u16,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
+    /// Continue an earlier ingest of the same input from its state file, skipping acknowledged events.
+    #[arg(long)]
+    resume: bool,
+    /// State file [default: FILE.trail-ingest; none for stdin unless given].
+    #[arg(long, value_name = "PATH")]
+    state: Option<PathBuf>,
+    /// Attempts after the first for a request that failed with a retryable error.
+    #[arg(long, default_value_t = 5)]
+    retries: u32,
+    #[command(flatten)]
+    org: OrgArgs,
+    #[command(flatten)]
+    client: ClientArgs,
+}
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let _ = args;
-    anyhow::bail!("not yet implemented")
+    let client = args.client.client(Some(&args.org))?;
+    let stdin = args.input.as_os_str() == "-";
+    let state_path = match (&args.state, stdin) {
+        (Some(path), _) => Some(path.clone()),
+        (None, false) => Some(state::default_path(&args.input)),
+        (None, true) if args.resume => bail!("--resume needs --state PATH when reading stdin"),
+        (None, true) => None,
+    };
+    let mut state = start_state(&args, state_path.as_deref())?;
+    let skip = state.acknowledged;
+    let (input, size): (Box<dyn BufRead + Send>, Option<u64>) = if stdin {
+        (Box::new(BufReader::new(std::io::stdin())), None)
+    } else {
+        let file = File::open(&args.input)
+            .with_context(|| format!("cannot open {}", args.input.display()))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (Box::new(BufReader::with_capacity(1 << 20, file)), size)
+    };
+
+    let (tx, rx) = mpsc::channel(usize::from(args.concurrency));
+    let seed = state.seed.clone();
+    let batch_size = usize::from(args.batch_size);
+    let reader = tokio::task::spawn_blocking(move || {
+        if let Err(err) = read_batches(input, &seed, skip, batch_size, &tx) {
+            let _ = tx.blocking_send(Err(err));
+        }
+    });
+
+    let progress = progress_bar(size);
+    let started = Instant::now();
+    let sender = Sender {
+        client,
+        retries: args.retries,
+        concurrency: usize::from(args.concurrency),
+        progress: progress.clone(),
+        state_path: state_path.clone(),
+    };
+    let outcome = sender.send_all(rx, &mut state).await;
+    reader.await.context("the input reader stopped")?;
+    progress.finish_and_clear();
+    let sent = state.acknowledged - skip;
+    let seconds = started.elapsed().as_secs_f64();
+
+    if let Err(failure) = outcome {
+        let saved = match &state_path {
+            Some(path) => format!(
+                "; fix the input and run the same command with --resume to continue (state in {})",
+                path.display()
+            ),
+            None => String::new(),
+        };
+        return Err(anyhow!(
+            "{failure:#}\n{} events acknowledged in all, {sent} in this run{saved}",
+            state.acknowledged
+        ));
+    }
+    state.complete = true;
+    if let Some(path) = &state_path {
+        state::save(path, &state)?;
+    }
+    let skipped = if skip > 0 {
+        format!(", skipped {skip} acknowledged earlier")
+    } else {
+        String::new()
+    };
+    println!(
+        "Ingested {sent} events in {seconds:.2} s ({:.0} events/s){skipped}.",
+        sent as f64 / seconds.max(1e-9)
+    );
+    Ok(())
+}
+
+/// The state to run with: resumed, or new (and saved before anything is sent, so the seed of every
+/// id that reaches the server is on disk).
+fn start_state(args: &Args, path: Option<&Path>) -> anyhow::Result<State> {
+    let input = args.input.display().to_string();
+    let Some(path) = path else {
+        return Ok(State::new(input));
+    };
+    match state::load(path)? {
+        Some(mut earlier) if args.resume => {
+            earlier.complete = false;
+            Ok(earlier)
+        }
+        Some(earlier) if earlier.complete => bail!(
+            "{input} was already ingested ({} events, state in {}); run with --resume to send only \
+             events added since, or delete the state file to send everything again",
+            earlier.acknowledged,
+            path.display()
+        ),
+        Some(earlier) => bail!(
+            "an earlier ingest of {input} stopped after {} events; run with --resume to continue \
+             it without duplicates, or delete {} to start over",
+            earlier.acknowledged,
+            path.display()
+        ),
+        None => {
+            if args.resume {
+                eprintln!(
+                    "No state file {}: starting from the beginning.",
+                    path.display()
+                );
+            }
+            let fresh = State::new(input);
+            state::save(path, &fresh).context("use --state PATH to keep it elsewhere")?;
+            Ok(fresh)
+        }
+    }
+}
+
+/// Reads, skips the first `skip` events, prepares and batches the rest onto `tx`.
+fn read_batches(
+    input: Box<dyn BufRead + Send>,
+    seed: &str,
+    skip: u64,
+    batch_size: usize,
+    tx: &mpsc::Sender<anyhow::Result<Batch>>,
+) -> anyhow::Result<()> {
+    let mut reader = EventReader::detect(input)?;
+    let mut index = 0;
+    while index < skip && reader.next_event()?.is_some() {
+        index += 1;
+    }
+    let mut batcher = Batcher::new(batch_size, MAX_REQUEST_BYTES);
+    let stopped = loop {
+        let raw = match reader.next_event() {
+            Ok(Some(raw)) => raw,
+            Ok(None) => break None,
+            Err(err) => break Some(err),
+        };
+        let json = match source::prepare(seed, index, &raw) {
+            Ok(json) => json,
+            Err(err) => break Some(err),
+        };
+        if let Some(batch) = batcher.push(index, &raw, &json)
+            && tx.blocking_send(Ok(batch)).is_err()
+        {
+            return Ok(()); // The sender stopped; it reports why.
+        }
+        index += 1;
+    };
+    // The events before an unreadable one are still sent, so that --resume starts right at it.
+    if let Some(batch) = batcher.finish() {
+        let _ = tx.blocking_send(Ok(batch));
+    }
+    stopped.map_or(Ok(()), Err)
+}
+
+fn progress_bar(size: Option<u64>) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    match size {
+        Some(size) => ProgressBar::new(size).with_style(
+            ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {msg} (eta {eta})",
+            )
+            .expect("a valid template"),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+                .expect("a valid template"),
+        ),
+    }
+}
+
+/// Keeps `concurrency` requests in flight and advances the acknowledged prefix as they succeed.
+struct Sender {
+    client: Client,
+    retries: u32,
+    concurrency: usize,
+    progress: ProgressBar,
+    state_path: Option<PathBuf>,
+}
+
+/// A batch that came back acknowledged before an earlier one did.
+struct Acked {
+    events: u64,
+    last_line: u64,
+    end: u64,
+}
+
+impl Sender {
+    async fn send_all(
+        &self,
+        mut rx: mpsc::Receiver<anyhow::Result<Batch>>,
+        state: &mut State,
+    ) -> anyhow::Result<()> {
+        let mut in_flight: JoinSet<(Batch, Result<Vec<Appended>, trail_client::Error>)> =
+            JoinSet::new();
+        let mut done: BTreeMap<u64, Acked> = BTreeMap::new();
+        let mut failure: Option<anyhow::Error> = None;
+        let mut input_done = false;
+        loop {
+            let want_more = failure.is_none() && !input_done && in_flight.len() < self.concurrency;
+            if !want_more && in_flight.is_empty() {
+                break;
+            }
+            tokio::select! {
+                next = rx.recv(), if want_more => match next {
+                    Some(Ok(batch)) => {
+                        let (client, retries, progress) =
+                            (self.client.clone(), self.retries, self.progress.clone());
+                        in_flight.spawn(async move {
+                            let result = send_with_retries(&client, &batch, retries, &progress).await;
+                            (batch, result)
+                        });
+                    }
+                    Some(Err(err)) => failure = Some(err),
+                    None => input_done = true,
+                },
+                Some(joined) = in_flight.join_next() => {
+                    let (batch, result) = joined.context("a request task failed")?;
+                    match result {
+                        Ok(appended) if appended.len() == batch.lines.len() => {
+                            done.insert(batch.first_index, Acked {
+                                events: batch.lines.len() as u64,
+                                last_line: batch.lines.last().copied().unwrap_or_default(),
+                                end: batch.end,
+                            });
+                            self.advance(state, &mut done)?;
+                        }
+                        Ok(appended) => {
+                            failure.get_or_insert(anyhow!(
+                                "the server acknowledged {} events of a batch of {} ({})",
+                                appended.len(),
+                                batch.lines.len(),
+                                line_range(&batch)
+                            ));
+                        }
+                        Err(err) => {
+                            failure.get_or_insert(anyhow!(rejection(&err, &batch)));
+                        }
+                    }
+                }
+            }
+        }
+        match failure {
+            Some(failure) => Err(failure),
+            None => Ok(()),
+        }
+    }
+
+    /// Moves the acknowledged count over every batch that now follows on without a gap.
+    fn advance(&self, state: &mut State, done: &mut BTreeMap<u64, Acked>) -> anyhow::Result<()> {
+        let mut moved = false;
+        while let Some(acked) = done.remove(&state.acknowledged) {
+            state.acknowledged += acked.events;
+            state.last_line = acked.last_line;
+            self.progress.set_position(acked.end);
+            moved = true;
+        }
+        if moved {
+            state.updated_at = Millis::now();
+            self.progress
+                .set_message(format!("{} events acknowledged", state.acknowledged));
+            if let Some(path) = &self.state_path {
+                state::save(path, state)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn send_with_retries(
+    client: &Client,
+    batch: &Batch,
+    retries: u32,
+    progress: &ProgressBar,
+) -> Result<Vec<Appended>, trail_client::Error> {
+    let mut attempt = 0;
+    loop {
+        match client.ingest(batch.body.clone(), NDJSON).await {
+            Err(err) if err.is_retryable() && attempt < retries => {
+                attempt += 1;
+                let pause = backoff(attempt, err.retry_after());
+                progress.suspend(|| {
+                    eprintln!(
+                        "warning: {}: {}; retrying in {:.1} s (attempt {attempt} of {retries})",
+                        line_range(batch),
+                        with_causes(&err),
+                        pause.as_secs_f64()
+                    );
+                });
+                tokio::time::sleep(pause).await;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// The pause before retry `attempt` (1-based): what the server asked for, else 0.5 s doubling,
+/// with ±25 % jitter so that parallel requests do not return together.
+fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    if let Some(asked) = retry_after {
+        return asked.min(MAX_BACKOFF);
+    }
+    let base = Duration::from_millis(500).saturating_mul(1 << attempt.saturating_sub(1).min(16));
+    let jitter = rand::random_range(0.75..1.25);
+    base.min(MAX_BACKOFF).mul_f64(jitter)
+}
+
+/// `line 7` or `lines 7–12`.
+fn line_range(batch: &Batch) -> String {
+    match (batch.lines.first(), batch.lines.last()) {
+        (Some(first), Some(last)) if first != last => format!("lines {first}–{last}"),
+        (Some(first), _) => format!("line {first}"),
+        _ => "no lines".to_owned(),
+    }
+}
+
+/// An error with its causes: `cannot reach the server: error sending request …: connection refused`.
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Why the server refused a batch, with each reported event named by its line in the input.
+fn rejection(err: &trail_client::Error, batch: &Batch) -> String {
+    let trail_client::Error::Api {
+        status,
+        code,
+        message,
+        details,
+        ..
+    } = err
+    else {
+        return format!("{}: {}", line_range(batch), with_causes(err));
+    };
+    let mut out = format!(
+        "the server rejected the batch of {}: HTTP {status} {code}: {message}",
+        line_range(batch)
+    );
+    for detail in details {
+        let field = detail.get("field").and_then(|f| f.as_str()).unwrap_or("");
+        let text = detail
+            .get("message")
+            .and_then(|m| m.as_str())
+            .map_or_else(|| detail.to_string(), str::to_owned);
+        let located = event_index(field)
+            .and_then(|(i, rest)| Some((*batch.lines.get(i)?, rest)))
+            .map(|(line, rest)| {
+                if rest.is_empty() {
+                    format!("line {line}: {text}")
+                } else {
+                    format!("line {line}: {rest}: {text}")
+                }
+            });
+        out.push_str("\n  - ");
+        out.push_str(&located.unwrap_or_else(|| trail_client::describe_detail(detail)));
+    }
+    out
+}
+
+/// `events[3].actor.id` → `(3, "actor.id")`.
+fn event_index(field: &str) -> Option<(usize, &str)> {
+    let rest = field.strip_prefix("events[")?;
+    let (index, rest) = rest.split_once(']')?;
+    Some((index.parse().ok()?, rest.trim_start_matches('.')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rejections_name_input_lines() {
+        let batch = Batch {
+            first_index: 10,
+            lines: vec![12, 14, 15],
+            end: 0,
+            body: Vec::new(),
+        };
+        let err = trail_client::Error::Api {
+            status: 400,
+            code: "invalid_event".into(),
+            message: "The body holds invalid events.".into(),
+            details: vec![
+                json!({"field": "events[1].actor.id", "rule": "required", "message": "`actor.id` is required."}),
+                json!({"field": "events[2]", "rule": "json", "message": "Bad JSON."}),
+                json!({"field": "body", "rule": "json", "message": "Other."}),
+            ],
+            retry_after: None,
+        };
+        assert_eq!(
+            rejection(&err, &batch),
+            "the server rejected the batch of lines 12–15: HTTP 400 invalid_event: The body holds invalid events.\n  \
+             - line 14: actor.id: `actor.id` is required.\n  \
+             - line 15: Bad JSON.\n  \
+             - body: Other."
+        );
+    }
+
+    #[test]
+    fn backoff_honours_retry_after_and_grows_otherwise() {
+        assert_eq!(
+            backoff(1, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(backoff(1, Some(Duration::from_secs(3600))), MAX_BACKOFF);
+        let first = backoff(1, None);
+        assert!(first >= Duration::from_millis(375) && first <= Duration::from_millis(625));
+        let fifth = backoff(5, None);
+        assert!(fifth >= Duration::from_secs(6) && fifth <= Duration::from_secs(10));
+        assert!(backoff(40, None) <= MAX_BACKOFF.mul_f64(1.25));
+    }
 }

@@ -7,6 +7,7 @@ mod ingest;
 mod keys;
 mod orgs;
 mod query;
+mod table;
 
 use std::process::ExitCode;
 

@@ -1,12 +1,71 @@
-//! `trail orgs` (being written).
+//! `trail orgs`: create and list organizations with the operator credential.
+
+use anyhow::Context as _;
+use trail_client::Organization;
+
+use crate::client_args::ClientArgs;
+use crate::table::{Table, terminal_width};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// (being written)
-    List,
+    /// Create an organization and print its id.
+    Create {
+        /// Display name, e.g. the customer's company name.
+        name: String,
+        /// Print the created organization as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// List organizations.
+    List {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 pub async fn run(cmd: Command) -> anyhow::Result<()> {
-    let _ = cmd;
-    anyhow::bail!("not yet implemented")
+    match cmd {
+        Command::Create { name, json, client } => {
+            let org = client
+                .client(None)?
+                .create_organization(&name)
+                .await
+                .with_context(|| format!("cannot create organization `{name}`"))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&org)?);
+            } else {
+                println!("Created organization {} ({}).", org.id, org.name);
+            }
+        }
+        Command::List { json, client } => {
+            let orgs = client
+                .client(None)?
+                .list_organizations()
+                .await
+                .context("cannot list organizations")?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&orgs)?);
+            } else {
+                print!("{}", table(&orgs).render(terminal_width()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn table(orgs: &[Organization]) -> Table {
+    let mut table = Table::new(vec!["ID", "Name", "Created"]);
+    for org in orgs {
+        table.push(vec![
+            org.id.clone(),
+            org.name.clone(),
+            org.created_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        ]);
+    }
+    table
 }
