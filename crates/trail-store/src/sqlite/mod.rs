@@ -1,1 +1,329 @@
-//! The embedded SQLite store. (Being written.)
+//! The embedded SQLite store (`trail.db` in the data directory): one writer thread with group
+//! commit for every write, a small pool of read connections used from `spawn_blocking`.
+//!
+//! Layout: `schema` opens connections and migrates, `writer` + `append` + `prepare` are the write
+//! path, `search` + `matchers` compile filters, `read` + `queries` + `rows` the read path,
+//! `columns` maps fields onto columns, `admin` keeps organizations, keys and settings.
+
+mod admin;
+mod append;
+mod columns;
+mod matchers;
+mod prepare;
+mod queries;
+mod read;
+mod rows;
+mod schema;
+mod search;
+mod writer;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::JoinHandle;
+
+use async_trait::async_trait;
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+use trail_core::event::{Event, NewEvent};
+use trail_core::query::{Field, Search};
+use trail_core::{Millis, ids};
+
+use self::prepare::PreparedEvent;
+use self::read::Readers;
+use self::writer::{AdminJob, Job};
+use crate::{ApiKey, Appended, FacetValue, LogHead, Organization, Page, Result, Store, StoreError};
+
+/// Tuning knobs; the defaults suit a small server.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// Read connections (and so concurrent reads).
+    pub read_connections: usize,
+    /// The writer stops adding requests to a group commit once it holds this many events.
+    pub max_group_events: usize,
+    /// Page cache per connection, in KiB.
+    pub cache_kib: i64,
+    /// Memory-mapped I/O per read connection, in bytes.
+    pub mmap_bytes: i64,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            read_connections: 4,
+            max_group_events: 20_000,
+            cache_kib: 64 * 1024,
+            mmap_bytes: 1 << 30,
+        }
+    }
+}
+
+/// The embedded store. Cheap to share behind an `Arc`; `close` stops it.
+pub struct SqliteStore {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: Arc<Readers>,
+    closed: AtomicBool,
+}
+
+/// The FTS rowid of an event: `org * 2^40 + seq`.
+fn fts_rowid(org: i64, seq: u64) -> i64 {
+    (org << 40) + seq as i64
+}
+
+fn unavailable() -> StoreError {
+    StoreError::Unavailable("the store is closed".into())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `trail.db` in `data_dir`, migrates it and starts the writer.
+    pub fn open(data_dir: &Path, options: SqliteOptions) -> Result<SqliteStore> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Internal(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
+        let path = data_dir.join("trail.db");
+        let conn = schema::open_writer(&path, options.cache_kib)?;
+        let (sender, receiver) = mpsc::channel();
+        let max_group_events = options.max_group_events.max(1);
+        let writer = std::thread::Builder::new()
+            .name("trail-sqlite-writer".into())
+            .spawn(move || writer::run(conn, receiver, max_group_events))
+            .map_err(|e| StoreError::Internal(format!("cannot start the writer: {e}")))?;
+        tracing::debug!(path = %path.display(), "Opened SQLite store");
+        Ok(SqliteStore {
+            jobs: Mutex::new(Some(sender)),
+            writer: Mutex::new(Some(writer)),
+            readers: Arc::new(Readers::new(
+                path,
+                options.read_connections,
+                options.cache_kib,
+                options.mmap_bytes,
+            )),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    fn send(&self, job: Job) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(unavailable());
+        }
+        let jobs = self.jobs.lock().expect("sender lock");
+        jobs.as_ref()
+            .ok_or_else(unavailable)?
+            .send(job)
+            .map_err(|_| unavailable())
+    }
+
+    /// Runs `work` on the writer's connection, in the next group commit.
+    async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (reply, answer) = oneshot::channel();
+        let job: AdminJob = Box::new(move |conn| {
+            let result = work(conn);
+            let failed = result.is_err();
+            let reply: writer::Reply = Box::new(move |committed| {
+                let _ = reply.send(committed.and(result));
+            });
+            (failed, reply)
+        });
+        self.send(Job::Admin(job))?;
+        answer.await.map_err(|_| unavailable())?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        op: &'static str,
+        work: impl FnOnce(&Readers, &Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(unavailable());
+        }
+        self.readers.run(op, work).await
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        self.read("ping", |_, conn| {
+            conn.query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(schema::internal)
+        })
+        .await
+    }
+
+    async fn create_organization(&self, name: &str) -> Result<Organization> {
+        let org = Organization {
+            id: ids::new_organization_id(),
+            name: name.to_owned(),
+            created_at: Millis::now(),
+        };
+        let created = org.clone();
+        self.write(move |conn| admin::create_organization(conn, &created))
+            .await?;
+        Ok(org)
+    }
+
+    async fn get_organization(&self, id: &str) -> Result<Organization> {
+        let id = id.to_owned();
+        self.read("get", move |_, conn| admin::get_organization(conn, &id))
+            .await
+    }
+
+    async fn list_organizations(&self) -> Result<Vec<Organization>> {
+        self.read("get", |_, conn| admin::list_organizations(conn))
+            .await
+    }
+
+    async fn create_api_key(&self, key: ApiKey) -> Result<ApiKey> {
+        let created = key.clone();
+        self.write(move |conn| admin::create_api_key(conn, &created))
+            .await?;
+        Ok(key)
+    }
+
+    async fn find_api_key(&self, secret_hash: [u8; 32]) -> Result<Option<ApiKey>> {
+        self.read("get", move |_, conn| {
+            admin::find_api_key(conn, &secret_hash)
+        })
+        .await
+    }
+
+    async fn list_api_keys(&self, organization_id: Option<&str>) -> Result<Vec<ApiKey>> {
+        let org = organization_id.map(str::to_owned);
+        self.read("get", move |_, conn| {
+            admin::list_api_keys(conn, org.as_deref())
+        })
+        .await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        organization_id: Option<&str>,
+        id: &str,
+        at: Millis,
+    ) -> Result<ApiKey> {
+        let (org, id) = (organization_id.map(str::to_owned), id.to_owned());
+        self.write(move |conn| admin::revoke_api_key(conn, org.as_deref(), &id, at))
+            .await
+    }
+
+    async fn touch_api_key(&self, id: &str, at: Millis) -> Result<()> {
+        let id = id.to_owned();
+        self.write(move |conn| admin::touch_api_key(conn, &id, at))
+            .await
+    }
+
+    async fn get_instance_setting(&self, key: &str) -> Result<Option<String>> {
+        let key = key.to_owned();
+        self.read("get", move |_, conn| {
+            admin::get_instance_setting(conn, &key)
+        })
+        .await
+    }
+
+    async fn init_instance_setting(&self, key: &str, value: &str) -> Result<bool> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |conn| admin::init_instance_setting(conn, &key, &value))
+            .await
+    }
+
+    async fn put_instance_setting(&self, key: &str, value: &str) -> Result<()> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |conn| admin::put_instance_setting(conn, &key, &value))
+            .await
+    }
+
+    async fn append(&self, organization_id: &str, events: Vec<NewEvent>) -> Result<Vec<Appended>> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(unavailable());
+        }
+        if events.is_empty() {
+            // Still answers NotFound for an unknown organization.
+            self.head(organization_id).await?;
+            return Ok(Vec::new());
+        }
+        let org = organization_id.to_owned();
+        let prepared = tokio::task::spawn_blocking(move || {
+            let events: Vec<PreparedEvent> = events
+                .into_iter()
+                .map(|new| PreparedEvent::new(&org, new))
+                .collect();
+            (org, events)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("preparing events failed: {e}")))?;
+        let (organization_id, events) = prepared;
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Append {
+            organization_id,
+            events,
+            reply,
+        })?;
+        answer.await.map_err(|_| unavailable())?
+    }
+
+    async fn head(&self, organization_id: &str) -> Result<LogHead> {
+        let org = organization_id.to_owned();
+        self.read("get", move |r, conn| queries::head(r, conn, &org))
+            .await
+    }
+
+    async fn get_event(&self, organization_id: &str, id: &str) -> Result<Event> {
+        let (org, id) = (organization_id.to_owned(), id.to_owned());
+        self.read("get", move |r, conn| queries::get_event(r, conn, &org, &id))
+            .await
+    }
+
+    async fn search(&self, organization_id: &str, search: &Search) -> Result<Page> {
+        let (org, search) = (organization_id.to_owned(), search.clone());
+        self.read("search", move |r, conn| {
+            queries::search(r, conn, &org, &search)
+        })
+        .await
+    }
+
+    async fn count(&self, organization_id: &str, search: &Search) -> Result<u64> {
+        let (org, search) = (organization_id.to_owned(), search.clone());
+        self.read("count", move |r, conn| {
+            queries::count(r, conn, &org, &search)
+        })
+        .await
+    }
+
+    async fn facets(
+        &self,
+        organization_id: &str,
+        search: &Search,
+        field: &Field,
+        limit: usize,
+    ) -> Result<Vec<FacetValue>> {
+        let (org, search, field) = (organization_id.to_owned(), search.clone(), field.clone());
+        self.read("facets", move |r, conn| {
+            queries::facets(r, conn, &org, &search, &field, limit)
+        })
+        .await
+    }
+
+    async fn events_by_seq(&self, organization_id: &str, from: u64, to: u64) -> Result<Vec<Event>> {
+        let org = organization_id.to_owned();
+        self.read("get", move |r, conn| {
+            queries::events_by_seq(r, conn, &org, from, to)
+        })
+        .await
+    }
+
+    async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        // Dropping the sender lets the writer drain what is queued, commit, and stop.
+        drop(self.jobs.lock().expect("sender lock").take());
+        let writer = self.writer.lock().expect("writer lock").take();
+        if let Some(writer) = writer {
+            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        }
+        self.readers.close();
+        tracing::debug!("Closed SQLite store");
+    }
+}

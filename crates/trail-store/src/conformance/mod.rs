@@ -1,0 +1,76 @@
+//! The storage conformance suite: one `pub async fn` per behaviour of the [`Store`](crate::Store)
+//! contract, generic over the backend, and [`conformance_tests!`](crate::conformance_tests), which
+//! turns them into one `#[tokio::test]` each for a backend's factory.
+//!
+//! ```ignore
+//! trail_store::conformance_tests!(async {
+//!     let dir = tempfile::tempdir().unwrap();
+//!     let store = SqliteStore::open(dir.path(), SqliteOptions::default()).unwrap();
+//!     (store, dir) // the second element lives as long as the test (a temp dir, a schema guard)
+//! });
+//! ```
+
+mod admin;
+mod append;
+pub mod fixtures;
+mod pages;
+mod search;
+mod search_values;
+
+pub use admin::*;
+pub use append::*;
+pub use pages::*;
+pub use search::*;
+pub use search_values::*;
+
+/// Expands to one `#[tokio::test]` per conformance test. `$factory` is an expression of a future
+/// that yields `(store, guard)`; it is evaluated afresh for every test, and the store is closed
+/// at the end.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:expr) => {
+        $crate::conformance_tests!(@each $factory;
+            organizations_crud,
+            api_keys_lifecycle,
+            api_keys_are_isolated_per_organization,
+            instance_settings,
+            append_chains_seq_prev_and_hash,
+            appended_events_round_trip,
+            append_to_unknown_organization_is_not_found,
+            batch_is_all_or_nothing,
+            idempotent_repeat_returns_original,
+            id_conflict_rejects_whole_batch,
+            defaulted_occurred_at_repeat_is_idempotent,
+            duplicate_ids_within_one_batch,
+            concurrent_appends_are_gap_free,
+            tenants_are_isolated,
+            close_makes_store_unavailable,
+            search_dictionary_fields,
+            search_negation_includes_missing_fields,
+            search_actor_fields,
+            search_resource_and_target_fields,
+            search_ip_and_cidr,
+            search_metadata,
+            search_free_text,
+            search_id_seq_and_times,
+            search_time_range_and_conjunction,
+            pages_walk_every_event_once,
+            pages_are_stable_while_appending,
+            count_agrees_with_search,
+            facets_most_frequent_first,
+            events_by_seq_in_order,
+        );
+    };
+    (@each $factory:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let (store, guard) = ($factory).await;
+                let store: ::std::sync::Arc<dyn $crate::Store> = ::std::sync::Arc::new(store);
+                $crate::conformance::$name(&*store).await;
+                store.close().await;
+                drop(guard);
+            }
+        )*
+    };
+}

@@ -1,0 +1,89 @@
+//! Reading an event back from its row: the select list every event query shares, and the row →
+//! [`Event`] conversion (dictionary values and `prev` are resolved in SQL).
+
+use rusqlite::Row;
+use trail_core::Millis;
+use trail_core::event::{
+    Actor, EVENT_FORMAT_VERSION, Event, EventData, GENESIS_PREV, Outcome, Resource,
+};
+
+use super::columns::{Body, id_text, ip_text};
+
+/// Columns of `events e` that [`read_event`] reads, in order.
+pub(super) const EVENT_COLUMNS: &str = "e.seq, e.occurred_at, e.received_delta, e.id, e.hash, \
+    (SELECT value FROM dict WHERE org = e.org AND id = e.action), \
+    (SELECT value FROM dict WHERE org = e.org AND id = e.area), \
+    (SELECT value FROM dict WHERE org = e.org AND id = e.outcome), \
+    (SELECT value FROM dict WHERE org = e.org AND id = e.actor_type), \
+    (SELECT value FROM dict WHERE org = e.org AND id = e.source), \
+    (SELECT value FROM dict WHERE org = e.org AND id = e.actor_role), \
+    (SELECT value FROM dict WHERE org = e.org AND id = e.resource_type), \
+    (SELECT value FROM dict WHERE org = e.org AND id = e.country), \
+    e.actor_id, e.actor_name, e.actor_email, e.resource_id, e.resource_name, e.ip, e.body, \
+    (SELECT p.hash FROM events p WHERE p.org = e.org AND p.seq = e.seq - 1)";
+
+fn bad(column: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column,
+        rusqlite::types::Type::Text,
+        format!("bad stored {what}").into(),
+    )
+}
+
+/// Builds the event of a row selected with [`EVENT_COLUMNS`].
+pub(super) fn read_event(row: &Row<'_>, organization_id: &str) -> rusqlite::Result<Event> {
+    let seq: i64 = row.get(0)?;
+    let occurred_at: i64 = row.get(1)?;
+    let received_delta: i64 = row.get(2)?;
+    let id = id_text(row.get_ref(3)?).ok_or_else(|| bad(3, "id"))?;
+    let hash: Vec<u8> = row.get(4)?;
+    let outcome = match row.get_ref(7)?.as_str()? {
+        "failure" => Outcome::Failure,
+        "success" => Outcome::Success,
+        _ => return Err(bad(7, "outcome")),
+    };
+    let resource_type: Option<String> = row.get(11)?;
+    let ip: Option<Vec<u8>> = row.get(18)?;
+    let body = Body::decode(row.get_ref(19)?.as_str_or_null()?).map_err(|_| bad(19, "body"))?;
+    let prev: Option<Vec<u8>> = row.get(20)?;
+    let mut data = EventData {
+        id,
+        action: row.get(5)?,
+        area: row.get(6)?,
+        occurred_at: Millis(occurred_at),
+        actor: Actor {
+            id: row.get(13)?,
+            kind: row.get(8)?,
+            name: row.get(14)?,
+            email: row.get(15)?,
+            role: row.get(10)?,
+        },
+        resource: resource_type
+            .map(|kind| -> rusqlite::Result<Resource> {
+                Ok(Resource {
+                    kind,
+                    id: row.get(16)?,
+                    name: row.get(17)?,
+                })
+            })
+            .transpose()?,
+        targets: Vec::new(),
+        source: row.get(9)?,
+        outcome,
+        reason: None,
+        description: None,
+        context: None,
+        changes: Vec::new(),
+        metadata: None,
+    };
+    body.restore(&mut data, ip.as_deref().and_then(ip_text), row.get(12)?);
+    Ok(Event {
+        v: EVENT_FORMAT_VERSION,
+        organization_id: organization_id.to_owned(),
+        seq: seq as u64,
+        received_at: Millis(occurred_at + received_delta),
+        prev: prev.map_or_else(|| GENESIS_PREV.to_owned(), hex::encode),
+        hash: hex::encode(hash),
+        data,
+    })
+}

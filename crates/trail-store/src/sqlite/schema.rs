@@ -1,0 +1,105 @@
+//! Opening connections to `trail.db`: pragmas, SQL functions, and the versioned migrations in
+//! `migrations/sqlite/`, applied in one transaction at open.
+
+use std::path::Path;
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OpenFlags};
+
+use super::columns::ip_text;
+use crate::{Result, StoreError};
+
+/// `(version, sql)`, in order. A released migration is never edited; a change is a new file.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+
+/// Opens the writer's connection and brings the schema up to date.
+pub(super) fn open_writer(path: &Path, cache_kib: i64) -> Result<Connection> {
+    let conn = Connection::open(path).map_err(internal)?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = OFF;
+         PRAGMA cache_size = -{cache_kib};
+         PRAGMA temp_store = MEMORY;
+         PRAGMA wal_autocheckpoint = 4000;
+         PRAGMA journal_size_limit = 268435456;"
+    ))
+    .map_err(internal)?;
+    prepare(&conn)?;
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+/// Opens a reader's connection (the database must exist). It is read-write at the file level so
+/// that it can share the WAL index, and `query_only` so that it never writes.
+pub(super) fn open_reader(path: &Path, cache_kib: i64, mmap_bytes: i64) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(internal)?;
+    conn.execute_batch(&format!(
+        "PRAGMA query_only = ON;
+         PRAGMA cache_size = -{cache_kib};
+         PRAGMA mmap_size = {mmap_bytes};
+         PRAGMA temp_store = MEMORY;"
+    ))
+    .map_err(internal)?;
+    prepare(&conn)?;
+    Ok(conn)
+}
+
+fn prepare(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(internal)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    conn.create_scalar_function(
+        "trail_ip_text",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let blob: Option<Vec<u8>> = ctx.get(0)?;
+            Ok(blob.and_then(|b| ip_text(&b)))
+        },
+    )
+    .map_err(internal)
+}
+
+fn migrate(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version INTEGER PRIMARY KEY,
+             applied_at INTEGER NOT NULL
+         )",
+    )
+    .map_err(internal)?;
+    let current: i64 = conn
+        .query_row(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(internal)?;
+    let pending: Vec<_> = MIGRATIONS.iter().filter(|(v, _)| *v > current).collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(internal)?;
+    let applied = pending.iter().try_for_each(|(version, sql)| {
+        tracing::info!(version, "Applying SQLite migration");
+        conn.execute_batch(sql)?;
+        conn.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+            (version, trail_core::Millis::now().0),
+        )
+        .map(drop)
+    });
+    match applied {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(internal),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(StoreError::Internal(format!("migration failed: {e}")))
+        }
+    }
+}
+
+pub(super) fn internal(e: rusqlite::Error) -> StoreError {
+    StoreError::Internal(e.to_string())
+}

@@ -1,0 +1,14 @@
+//! The storage conformance suite on the embedded SQLite store, a fresh data directory per test.
+
+use trail_store::sqlite::{SqliteOptions, SqliteStore};
+
+trail_store::conformance_tests!(async {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = SqliteOptions {
+        read_connections: 2,
+        cache_kib: 2 * 1024,
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open(dir.path(), options).expect("open store");
+    (store, dir)
+});
