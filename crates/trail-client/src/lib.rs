@@ -81,8 +81,8 @@ impl Client {
         })
     }
 
-    /// Names the organization on every call, as the operator credential must
-    /// (`organization_id` query parameter, and body field where a body names it).
+    /// Names the organization on every call about one, as the operator credential must
+    /// (`organization_id` as a query parameter, or a body field where the body carries it).
     pub fn with_organization(mut self, organization_id: Option<String>) -> Client {
         self.organization_id = organization_id;
         self
@@ -129,7 +129,7 @@ impl Client {
             api_keys: Vec<ApiKey>,
         }
         let list: List = self
-            .send_json(Method::GET, "v1/api-keys", &[], None::<&()>)
+            .send_json(Method::GET, "v1/api-keys", &self.org_query(), None::<&()>)
             .await?;
         Ok(list.api_keys)
     }
@@ -137,7 +137,7 @@ impl Client {
     /// `DELETE /v1/api-keys/{id}`: answers the revoked key.
     pub async fn revoke_api_key(&self, id: &str) -> Result<ApiKey, Error> {
         let path = format!("v1/api-keys/{}", path_segment(id));
-        self.send_json(Method::DELETE, &path, &[], None::<&()>)
+        self.send_json(Method::DELETE, &path, &self.org_query(), None::<&()>)
             .await
     }
 
@@ -151,7 +151,7 @@ impl Client {
         let content_type = HeaderValue::from_str(content_type)
             .map_err(|_| Error::Decode(format!("invalid content type `{content_type}`")))?;
         let request = self
-            .request(Method::POST, "v1/events", &[])?
+            .request(Method::POST, "v1/events", &self.org_query())?
             .header(CONTENT_TYPE, content_type)
             .body(body);
         let answer: Answer = self.execute(request).await?;
@@ -166,34 +166,39 @@ impl Client {
 
     /// `GET /v1/events`: one page.
     pub async fn search(&self, params: &SearchParams) -> Result<Page, Error> {
-        self.send_json(Method::GET, "v1/events", &params.query_pairs(), None::<&()>)
+        let mut pairs = params.query_pairs();
+        pairs.extend(self.org_query());
+        self.send_json(Method::GET, "v1/events", &pairs, None::<&()>)
             .await
     }
 
     /// `POST /v1/events/search`: one page, with structured filters.
     pub async fn search_post(&self, request: &SearchRequest) -> Result<Page, Error> {
-        self.send_json(Method::POST, "v1/events/search", &[], Some(request))
+        let mut body = serde_json::to_value(request).map_err(|e| Error::Decode(e.to_string()))?;
+        if let (Some(org), Some(fields)) = (&self.organization_id, body.as_object_mut()) {
+            fields.insert("organization_id".to_owned(), Value::String(org.clone()));
+        }
+        self.send_json(Method::POST, "v1/events/search", &[], Some(&body))
             .await
     }
 
-    /// `GET /v1/events/count`: how many events match (cursor and limit are ignored).
+    /// `GET /v1/events/count`: how many events match (paging does not apply).
     pub async fn count(&self, params: &SearchParams) -> Result<u64, Error> {
         #[derive(serde::Deserialize)]
         struct Count {
             count: u64,
         }
+        let mut pairs = params.query_pairs();
+        pairs.retain(|(key, _)| !matches!(*key, "limit" | "cursor"));
+        pairs.extend(self.org_query());
         let count: Count = self
-            .send_json(
-                Method::GET,
-                "v1/events/count",
-                &params.query_pairs(),
-                None::<&()>,
-            )
+            .send_json(Method::GET, "v1/events/count", &pairs, None::<&()>)
             .await?;
         Ok(count.count)
     }
 
-    /// `GET /v1/events/facets?field=…`: distinct values of `field` among matching events.
+    /// `GET /v1/events/facets?field=…`: distinct values of `field` among events matching the
+    /// query and time window of `params` (its paging and order do not apply).
     pub async fn facets(
         &self,
         field: &str,
@@ -205,11 +210,12 @@ impl Client {
             params
                 .query_pairs()
                 .into_iter()
-                .filter(|(key, _)| *key != "limit" && *key != "cursor"),
+                .filter(|(key, _)| matches!(*key, "q" | "from" | "to")),
         );
         if let Some(limit) = limit {
             pairs.push(("limit", limit.to_string()));
         }
+        pairs.extend(self.org_query());
         self.send_json(Method::GET, "v1/events/facets", &pairs, None::<&()>)
             .await
     }
@@ -217,7 +223,16 @@ impl Client {
     /// `GET /v1/events/{id}`: the event as the server returns it (with its inclusion `proof`).
     pub async fn get_event(&self, id: &str) -> Result<Value, Error> {
         let path = format!("v1/events/{}", path_segment(id));
-        self.send_json(Method::GET, &path, &[], None::<&()>).await
+        self.send_json(Method::GET, &path, &self.org_query(), None::<&()>)
+            .await
+    }
+
+    /// `organization_id` as a query parameter, when the client names one.
+    fn org_query(&self) -> Vec<(&'static str, String)> {
+        self.organization_id
+            .iter()
+            .map(|org| ("organization_id", org.clone()))
+            .collect()
     }
 
     fn request(
@@ -230,13 +245,10 @@ impl Client {
             url: format!("{}{path}", self.base),
             reason: e.to_string(),
         })?;
-        if !query.is_empty() || self.organization_id.is_some() {
+        if !query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             for (key, value) in query {
                 pairs.append_pair(key, value);
-            }
-            if let Some(org) = &self.organization_id {
-                pairs.append_pair("organization_id", org);
             }
         }
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token))
@@ -312,7 +324,7 @@ mod tests {
             .unwrap()
             .with_organization(Some("org_1".into()));
         let request = client
-            .request(Method::GET, "v1/api-keys", &[])
+            .request(Method::GET, "v1/api-keys", &client.org_query())
             .unwrap()
             .build()
             .unwrap();
