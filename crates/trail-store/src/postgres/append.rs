@@ -1,0 +1,204 @@
+//! One group commit for one organization: lock the organization's head row, resolve client ids,
+//! seal every new event after the locked head, insert them all with one multi-row statement,
+//! move the head, commit. The head row lock is what serialises appends across nodes: no node
+//! trusts a head it remembers, each reads it under the lock.
+
+use std::collections::{HashMap, HashSet};
+
+use deadpool_postgres::Transaction;
+use trail_core::event::{EVENT_FORMAT_VERSION, Event, EventData, NewEvent};
+
+use super::columns::{EVENT_COLUMNS, EventRows, INSERT_EVENTS, read_event};
+use super::error::db_error;
+use crate::{Appended, Result, StoreError};
+
+const LOCK_HEAD: &str =
+    "SELECT next_seq, last_hash FROM org_heads WHERE organization_id = $1 FOR UPDATE";
+const MOVE_HEAD: &str =
+    "UPDATE org_heads SET next_seq = $2, last_hash = $3 WHERE organization_id = $1";
+
+/// What one request of the group became, valid once the transaction commits.
+pub(super) type Outcome = Result<Vec<Appended>>;
+
+/// The organization's log head while the group is being sealed.
+struct Head {
+    next_seq: u64,
+    last_hash: String,
+}
+
+/// A client id written earlier in this group: what it became and its body.
+struct Written {
+    appended: Appended,
+    data: EventData,
+}
+
+/// Runs the group's work in `tx` (which the caller commits) and returns each request's outcome;
+/// an `Err` fails the whole group. Requests that fail alone (an id conflict) leave no trace.
+pub(super) async fn append_group(
+    tx: &Transaction<'_>,
+    organization_id: &str,
+    requests: &[Vec<NewEvent>],
+) -> Result<(Vec<Outcome>, u64)> {
+    let lock = tx.prepare_cached(LOCK_HEAD).await.map_err(db_error)?;
+    let Some(row) = tx
+        .query_opt(&lock, &[&organization_id])
+        .await
+        .map_err(db_error)?
+    else {
+        let outcomes = requests.iter().map(|_| Err(StoreError::NotFound)).collect();
+        return Ok((outcomes, 0));
+    };
+    let next_seq: i64 = row.get(0);
+    let last_hash: &[u8] = row.get(1);
+    let mut head = Head {
+        next_seq: next_seq as u64,
+        last_hash: hex::encode(last_hash),
+    };
+    let stored = stored_events(tx, organization_id, requests).await?;
+    let mut written: HashMap<String, Written> = HashMap::new();
+    let mut sealed: Vec<Event> = Vec::new();
+    let mut outcomes = Vec::with_capacity(requests.len());
+    for request in requests {
+        let saved = (head.next_seq, head.last_hash.clone(), sealed.len());
+        let mut mine = HashMap::new();
+        let outcome = seal_request(
+            organization_id,
+            request,
+            &mut head,
+            &stored,
+            &written,
+            &mut mine,
+            &mut sealed,
+        );
+        match outcome {
+            Ok(_) => written.extend(mine),
+            Err(_) => {
+                (head.next_seq, head.last_hash) = (saved.0, saved.1);
+                sealed.truncate(saved.2);
+            }
+        }
+        outcomes.push(outcome);
+    }
+    if sealed.is_empty() {
+        return Ok((outcomes, 0));
+    }
+    let mut rows = EventRows::default();
+    for event in &sealed {
+        rows.push(event)?;
+    }
+    let insert = tx.prepare_cached(INSERT_EVENTS).await.map_err(db_error)?;
+    let version = i16::from(EVENT_FORMAT_VERSION);
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+        vec![&organization_id, &version];
+    params.extend(rows.params());
+    tx.execute(&insert, &params).await.map_err(db_error)?;
+    let last_hash =
+        hex::decode(&head.last_hash).map_err(|e| StoreError::Internal(e.to_string()))?;
+    let move_head = tx.prepare_cached(MOVE_HEAD).await.map_err(db_error)?;
+    tx.execute(
+        &move_head,
+        &[&organization_id, &(head.next_seq as i64), &last_hash],
+    )
+    .await
+    .map_err(db_error)?;
+    Ok((outcomes, rows.len() as u64))
+}
+
+/// The stored events whose ids the group's client ids name.
+async fn stored_events(
+    tx: &Transaction<'_>,
+    organization_id: &str,
+    requests: &[Vec<NewEvent>],
+) -> Result<HashMap<String, Event>> {
+    let ids: HashSet<&str> = requests
+        .iter()
+        .flatten()
+        .filter(|new| new.client_id)
+        .map(|new| new.data.id.as_str())
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<&str> = ids.into_iter().collect();
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events e WHERE e.organization_id = $1 AND e.id = ANY($2)"
+    );
+    let statement = tx.prepare_cached(&sql).await.map_err(db_error)?;
+    let rows = tx
+        .query(&statement, &[&organization_id, &ids])
+        .await
+        .map_err(db_error)?;
+    rows.iter()
+        .map(|row| read_event(row, organization_id).map(|e| (e.data.id.clone(), e)))
+        .collect()
+}
+
+/// Seals one request's new events onto `sealed` after `head`; client ids seen before (in this
+/// request, earlier in the group, or stored) answer with the original or fail the request.
+fn seal_request(
+    organization_id: &str,
+    request: &[NewEvent],
+    head: &mut Head,
+    stored: &HashMap<String, Event>,
+    written: &HashMap<String, Written>,
+    mine: &mut HashMap<String, Written>,
+    sealed: &mut Vec<Event>,
+) -> Outcome {
+    let mut out = Vec::with_capacity(request.len());
+    for new in request {
+        if new.client_id
+            && let Some(original) = earlier_write(new, stored, written, mine)?
+        {
+            out.push(original);
+            continue;
+        }
+        let event = Event::seal(organization_id, head.next_seq, &head.last_hash, new.clone());
+        let appended = Appended {
+            id: event.data.id.clone(),
+            seq: event.seq,
+            hash: event.hash.clone(),
+        };
+        head.next_seq += 1;
+        head.last_hash.clone_from(&event.hash);
+        if new.client_id {
+            let data = new.data.clone();
+            mine.insert(
+                data.id.clone(),
+                Written {
+                    appended: appended.clone(),
+                    data,
+                },
+            );
+        }
+        sealed.push(event);
+        out.push(appended);
+    }
+    Ok(out)
+}
+
+/// For a client-chosen id: the original when this repeats an earlier write, `IdConflict` when the
+/// id was used for a different body, `None` when it is new.
+fn earlier_write(
+    new: &NewEvent,
+    stored: &HashMap<String, Event>,
+    written: &HashMap<String, Written>,
+    mine: &HashMap<String, Written>,
+) -> Result<Option<Appended>> {
+    let id = &new.data.id;
+    let (original, data) = if let Some(w) = mine.get(id).or_else(|| written.get(id)) {
+        (w.appended.clone(), &w.data)
+    } else if let Some(event) = stored.get(id) {
+        let appended = Appended {
+            id: event.data.id.clone(),
+            seq: event.seq,
+            hash: event.hash.clone(),
+        };
+        (appended, &event.data)
+    } else {
+        return Ok(None);
+    };
+    match new.same_write_as(data) {
+        true => Ok(Some(original)),
+        false => Err(StoreError::IdConflict { id: id.clone() }),
+    }
+}

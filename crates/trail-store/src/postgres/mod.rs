@@ -1,0 +1,261 @@
+//! The PostgreSQL store: several `trail serve` nodes can share one database. Appends lock the
+//! organization's head row, so each organization keeps one gap-free, hash-chained log whichever
+//! node writes; within a node, concurrent appends are grouped into one transaction.
+
+mod admin;
+mod append;
+mod columns;
+mod error;
+mod filter;
+mod matchers;
+mod queries;
+mod schema;
+mod sequencer;
+mod sql;
+mod text;
+
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+use trail_core::Millis;
+use trail_core::event::{Event, NewEvent};
+use trail_core::query::{Field, Search};
+
+use self::error::{db_error, pool_error};
+use self::sequencer::Sequencer;
+use crate::{ApiKey, Appended, FacetValue, LogHead, Organization, Page, Result, Store, StoreError};
+
+/// How a [`PostgresStore`] connects and groups writes.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// Connections this node keeps open at most (reads and writes share them).
+    pub pool_size: usize,
+    /// Longest wait for a new connection (when the URL sets no `connect_timeout`).
+    pub connect_timeout: Duration,
+    /// Longest wait for a free pooled connection before answering `Unavailable`.
+    pub acquire_timeout: Duration,
+    /// Most events one group commit takes from the queue (a single larger request still goes alone).
+    pub max_group_events: usize,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            pool_size: 16,
+            connect_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(10),
+            max_group_events: 10_000,
+        }
+    }
+}
+
+/// A [`Store`] on PostgreSQL.
+pub struct PostgresStore {
+    pool: Pool,
+    sequencer: Arc<Sequencer>,
+    /// Organizations known to exist (they are never deleted, so this never goes stale).
+    known: Mutex<HashSet<String>>,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user@host:5432/db?…` or `host=… dbname=…`), applies pending
+    /// migrations and returns the store. An unreachable database is `Unavailable`.
+    pub async fn connect(url: &str, options: PostgresOptions) -> Result<PostgresStore> {
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(options.connect_timeout);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("trail");
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.max(2))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(options.acquire_timeout))
+            .create_timeout(Some(options.connect_timeout))
+            .recycle_timeout(Some(options.connect_timeout))
+            .build()
+            .map_err(|e| StoreError::Internal(format!("PostgreSQL pool: {e}")))?;
+        let mut client = pool.get().await.map_err(pool_error)?;
+        schema::migrate(&mut client).await?;
+        drop(client);
+        Ok(PostgresStore {
+            sequencer: Arc::new(Sequencer::new(pool.clone(), options.max_group_events)),
+            pool,
+            known: Mutex::new(HashSet::new()),
+        })
+    }
+
+    async fn client(&self) -> Result<Client> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    /// `NotFound` unless the organization exists.
+    async fn check_org(&self, client: &Client, organization_id: &str) -> Result<()> {
+        if self
+            .known
+            .lock()
+            .expect("cache lock")
+            .contains(organization_id)
+        {
+            return Ok(());
+        }
+        admin::get_organization(client, organization_id).await?;
+        self.known
+            .lock()
+            .expect("cache lock")
+            .insert(organization_id.to_owned());
+        Ok(())
+    }
+
+    /// Runs a read for an existing organization, recording its time under `op`.
+    async fn read<T>(
+        &self,
+        op: &'static str,
+        organization_id: &str,
+        work: impl AsyncFnOnce(&Client) -> Result<T>,
+    ) -> Result<T> {
+        let started = Instant::now();
+        let client = self.client().await?;
+        self.check_org(&client, organization_id).await?;
+        let result = work(&client).await;
+        metrics::histogram!("trail_store_query_seconds", "op" => op)
+            .record(started.elapsed().as_secs_f64());
+        result
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .simple_query("SELECT 1")
+            .await
+            .map(drop)
+            .map_err(db_error)
+    }
+
+    async fn create_organization(&self, name: &str) -> Result<Organization> {
+        let org = Organization {
+            id: trail_core::ids::new_organization_id(),
+            name: name.to_owned(),
+            created_at: Millis::now(),
+        };
+        admin::create_organization(&mut self.client().await?, &org).await?;
+        Ok(org)
+    }
+
+    async fn get_organization(&self, id: &str) -> Result<Organization> {
+        admin::get_organization(&self.client().await?, id).await
+    }
+
+    async fn list_organizations(&self) -> Result<Vec<Organization>> {
+        admin::list_organizations(&self.client().await?).await
+    }
+
+    async fn create_api_key(&self, key: ApiKey) -> Result<ApiKey> {
+        admin::create_api_key(&self.client().await?, &key).await?;
+        Ok(key)
+    }
+
+    async fn find_api_key(&self, secret_hash: [u8; 32]) -> Result<Option<ApiKey>> {
+        admin::find_api_key(&self.client().await?, &secret_hash).await
+    }
+
+    async fn list_api_keys(&self, organization_id: Option<&str>) -> Result<Vec<ApiKey>> {
+        admin::list_api_keys(&self.client().await?, organization_id).await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        organization_id: Option<&str>,
+        id: &str,
+        at: Millis,
+    ) -> Result<ApiKey> {
+        admin::revoke_api_key(&self.client().await?, organization_id, id, at).await
+    }
+
+    async fn touch_api_key(&self, id: &str, at: Millis) -> Result<()> {
+        admin::touch_api_key(&self.client().await?, id, at).await
+    }
+
+    async fn get_instance_setting(&self, key: &str) -> Result<Option<String>> {
+        admin::get_instance_setting(&self.client().await?, key).await
+    }
+
+    async fn init_instance_setting(&self, key: &str, value: &str) -> Result<bool> {
+        admin::init_instance_setting(&self.client().await?, key, value).await
+    }
+
+    async fn put_instance_setting(&self, key: &str, value: &str) -> Result<()> {
+        admin::put_instance_setting(&self.client().await?, key, value).await
+    }
+
+    async fn append(&self, organization_id: &str, events: Vec<NewEvent>) -> Result<Vec<Appended>> {
+        self.sequencer.append(organization_id, events).await
+    }
+
+    async fn head(&self, organization_id: &str) -> Result<LogHead> {
+        queries::head(&self.client().await?, organization_id).await
+    }
+
+    async fn get_event(&self, organization_id: &str, id: &str) -> Result<Event> {
+        self.read("get", organization_id, async |c| {
+            queries::get_event(c, organization_id, id).await
+        })
+        .await
+    }
+
+    async fn search(&self, organization_id: &str, search: &Search) -> Result<Page> {
+        self.read("search", organization_id, async |c| {
+            queries::search(c, organization_id, search).await
+        })
+        .await
+    }
+
+    async fn count(&self, organization_id: &str, search: &Search) -> Result<u64> {
+        self.read("count", organization_id, async |c| {
+            queries::count(c, organization_id, search).await
+        })
+        .await
+    }
+
+    async fn facets(
+        &self,
+        organization_id: &str,
+        search: &Search,
+        field: &Field,
+        limit: usize,
+    ) -> Result<Vec<FacetValue>> {
+        self.read("facets", organization_id, async |c| {
+            queries::facets(c, organization_id, search, field, limit).await
+        })
+        .await
+    }
+
+    async fn events_by_seq(&self, organization_id: &str, from: u64, to: u64) -> Result<Vec<Event>> {
+        self.read("get", organization_id, async |c| {
+            queries::events_by_seq(c, organization_id, from, to).await
+        })
+        .await
+    }
+
+    async fn close(&self) {
+        self.sequencer.close().await;
+        self.pool.close();
+    }
+}
