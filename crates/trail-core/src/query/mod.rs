@@ -3,8 +3,14 @@
 //! builder's structured rows into the same tree; stores compile a [`Filter`] into their own queries.
 
 pub mod ast;
+mod display;
 pub mod filters;
+mod lexer;
+mod names;
 pub mod parse;
+#[cfg(test)]
+mod proptests;
+mod values;
 
 pub use ast::{CmpOp, Condition, Field, Filter, Matcher, Scalar};
 pub use filters::{StructuredFilter, from_structured};
