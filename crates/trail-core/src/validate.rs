@@ -154,12 +154,11 @@ fn serde_field_error(err: &serde_path_to_error::Error<serde_json::Error>) -> Fie
             format!("`{unknown}` is not a field of this object."),
         );
     }
-    let rule = if inner.is_syntax() || inner.is_eof() {
-        "json"
-    } else {
-        "type"
-    };
-    FieldError::new(path, rule, message)
+    if inner.is_syntax() || inner.is_eof() {
+        // The path of a syntax error is wherever the parser stopped, not a field at fault.
+        return FieldError::new("", "json", message);
+    }
+    FieldError::new(path, "type", message)
 }
 
 fn json_message(err: &serde_json::Error) -> String {

@@ -1,8 +1,16 @@
 //! Settings: defaults → `trail.toml` → `TRAIL_*` environment variables → `trail serve` flags.
+//! clap resolves flags and environment variables (a flag beats its variable); values neither gave
+//! come from the TOML file, then from the defaults.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use anyhow::Context;
+use serde::Deserialize;
 use trail_core::validate::Limits;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8480";
+pub const DEFAULT_DATA_DIR: &str = "./trail-data";
+pub const DEFAULT_CONFIG_FILE: &str = "trail.toml";
 
 /// A secret that never prints.
 #[derive(Clone, PartialEq, Eq)]
@@ -14,15 +22,28 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// Everything a running server needs. Tests build this in code with `Settings::for_tests`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Everything a running server needs. Tests build this in code with [`Settings::for_tests`].
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: String,
     pub data_dir: PathBuf,
-    pub database_url: Option<Secret>,
+    /// The operator credential; when `None` one is generated on first start and printed once.
     pub admin_token: Option<Secret>,
     pub log_origin: String,
+    pub log_format: LogFormat,
     pub limits: Limits,
+    /// Create a "Default" organization on first start (so the printed curl line works as is).
+    pub bootstrap_organization: bool,
 }
 
 impl Settings {
@@ -31,18 +52,190 @@ impl Settings {
         Settings {
             listen: "127.0.0.1:0".into(),
             data_dir: data_dir.into(),
-            database_url: None,
             admin_token: Some(Secret(admin_token.to_owned())),
             log_origin: "trail.test".into(),
+            log_format: LogFormat::Text,
             limits: Limits::default(),
+            bootstrap_organization: false,
         }
+    }
+
+    /// Resolves `args` (flags and `TRAIL_*` variables) over the TOML file over the defaults.
+    pub fn load(args: &ServeArgs) -> anyhow::Result<Settings> {
+        let file = match &args.config {
+            Some(path) => FileSettings::read(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                FileSettings::read(Path::new(DEFAULT_CONFIG_FILE))?
+            }
+            None => FileSettings::default(),
+        };
+        let defaults = Limits::default();
+        let limits = Limits {
+            max_request_bytes: args
+                .max_request_bytes
+                .or(file.max_request_bytes)
+                .unwrap_or(defaults.max_request_bytes),
+            max_events_per_request: args
+                .max_events_per_request
+                .or(file.max_events_per_request)
+                .unwrap_or(defaults.max_events_per_request),
+            max_metadata_bytes: args
+                .max_metadata_bytes
+                .or(file.max_metadata_bytes)
+                .unwrap_or(defaults.max_metadata_bytes),
+            max_string_len: args
+                .max_string_bytes
+                .or(file.max_string_bytes)
+                .unwrap_or(defaults.max_string_len),
+            ..defaults
+        };
+        anyhow::ensure!(
+            limits.max_events_per_request > 0,
+            "max_events_per_request must be at least 1"
+        );
+        anyhow::ensure!(
+            limits.max_request_bytes >= 1024,
+            "max_request_bytes must be at least 1024"
+        );
+        Ok(Settings {
+            listen: args
+                .listen
+                .clone()
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            data_dir: args
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            admin_token: args.admin_token.clone().or(file.admin_token).map(Secret),
+            log_origin: args
+                .log_origin
+                .clone()
+                .or(file.log_origin)
+                .unwrap_or_else(default_origin),
+            log_format: args.log_format.or(file.log_format).unwrap_or_default(),
+            limits,
+            bootstrap_organization: true,
+        })
     }
 }
 
-/// `trail serve` flags (each also a `TRAIL_*` variable and a `trail.toml` key).
-#[derive(Debug, Clone, clap::Args)]
+fn default_origin() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "trail".to_owned())
+}
+
+/// `trail.toml`: the same keys as the flags, in snake_case. Unknown keys are an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    admin_token: Option<String>,
+    log_origin: Option<String>,
+    log_format: Option<LogFormat>,
+    max_request_bytes: Option<usize>,
+    max_events_per_request: Option<usize>,
+    max_metadata_bytes: Option<usize>,
+    max_string_bytes: Option<usize>,
+}
+
+impl FileSettings {
+    fn read(path: &Path) -> anyhow::Result<FileSettings> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+}
+
+/// `trail serve` settings. Each is a flag, a `TRAIL_*` environment variable, and a key of
+/// `trail.toml`; a flag beats its variable, which beats the file, which beats the default.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
+    /// Configuration file [default: ./trail.toml when it exists].
+    #[arg(long, env = "TRAIL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8480].
-    #[arg(long, env = "TRAIL_LISTEN")]
+    #[arg(long, env = "TRAIL_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
+    /// Directory of the embedded store, the signing key and export files [default: ./trail-data].
+    #[arg(long, env = "TRAIL_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The operator's bearer credential. When unset, one is generated on first start, stored
+    /// hashed and printed once; setting it replaces the stored one.
+    #[arg(
+        long,
+        env = "TRAIL_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
+    /// Checkpoint origin prefix [default: the host name].
+    #[arg(long, env = "TRAIL_LOG_ORIGIN", value_name = "NAME")]
+    pub log_origin: Option<String>,
+    /// Log line format [default: text]. The level comes from RUST_LOG (default `info`).
+    #[arg(long, env = "TRAIL_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Largest request body in bytes; larger ones get 413 [default: 8388608].
+    #[arg(long, env = "TRAIL_MAX_REQUEST_BYTES", value_name = "BYTES")]
+    pub max_request_bytes: Option<usize>,
+    /// Most events in one ingest request; more get 413 [default: 1000].
+    #[arg(long, env = "TRAIL_MAX_EVENTS_PER_REQUEST", value_name = "N")]
+    pub max_events_per_request: Option<usize>,
+    /// Largest encoded `metadata` of one event [default: 16384].
+    #[arg(long, env = "TRAIL_MAX_METADATA_BYTES", value_name = "BYTES")]
+    pub max_metadata_bytes: Option<usize>,
+    /// Longest string field of an event [default: 1024].
+    #[arg(long, env = "TRAIL_MAX_STRING_BYTES", value_name = "BYTES")]
+    pub max_string_bytes: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_which_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trail.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/trail\"\nmax_events_per_request = 10\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            listen: Some("127.0.0.1:1".into()),
+            ..Default::default()
+        };
+        let settings = Settings::load(&args).unwrap();
+        assert_eq!(settings.listen, "127.0.0.1:1");
+        assert_eq!(settings.data_dir, PathBuf::from("/srv/trail"));
+        assert_eq!(settings.limits.max_events_per_request, 10);
+        assert_eq!(settings.limits.max_string_len, 1024);
+    }
+
+    #[test]
+    fn unknown_file_keys_are_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trail.toml");
+        std::fs::write(&path, "listn = \"x\"\n").unwrap();
+        let err = Settings::load(&ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("listn"), "{err:#}");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let settings = Settings::for_tests("/tmp/x", "super-secret-token");
+        assert!(!format!("{settings:?}").contains("super-secret-token"));
+    }
 }

@@ -2,11 +2,26 @@
 //! `serve` is what `trail serve` runs; `spawn` starts a server on a given listener for tests and
 //! benchmarks.
 
+pub mod auth;
+pub mod bootstrap;
 pub mod config;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod state;
+pub mod telemetry;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use tower_http::trace::TraceLayer;
+use trail_store::Store;
+use trail_store::sqlite::{SqliteOptions, SqliteStore};
 
 pub use config::{ServeArgs, Settings};
+use state::AppState;
 
 /// A server started by [`spawn`]: where it listens and the operator credential to call it with.
 pub struct Running {
@@ -28,16 +43,152 @@ impl Running {
     }
 }
 
+/// A built application: the router and the store it serves.
+pub struct App {
+    pub router: Router,
+    pub store: Arc<dyn Store>,
+    pub boot: bootstrap::Bootstrap,
+}
+
+/// Opens the store named by `settings`, runs first-start setup, and builds the router.
+pub async fn build(settings: Settings) -> anyhow::Result<App> {
+    let sqlite =
+        SqliteStore::open(&settings.data_dir, SqliteOptions::default()).with_context(|| {
+            format!(
+                "opening the embedded store in {}",
+                settings.data_dir.display()
+            )
+        })?;
+    let store: Arc<dyn Store> = Arc::new(sqlite);
+    build_with_store(settings, store).await
+}
+
+/// Builds the application over an already opened store (tests use this to pick the backend).
+pub async fn build_with_store(settings: Settings, store: Arc<dyn Store>) -> anyhow::Result<App> {
+    let boot = bootstrap::run(store.as_ref(), &settings)
+        .await
+        .context("first-start setup")?;
+    let (api, openapi) = routes::router();
+    let openapi_json = Arc::new(
+        openapi
+            .to_json()
+            .context("rendering the OpenAPI document")?,
+    );
+    let state = AppState::new(
+        store.clone(),
+        settings,
+        boot.operator_hash,
+        telemetry::metrics_handle(),
+    );
+    let router = api
+        .route("/", axum::routing::get(routes::ops::landing))
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let json = openapi_json.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        json.as_str().to_owned(),
+                    )
+                }
+            }),
+        )
+        .fallback(|| async { error::ApiError::not_found("route") })
+        .layer(axum::middleware::from_fn(telemetry::track_http))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state);
+    Ok(App {
+        router,
+        store,
+        boot,
+    })
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish and
+/// closes the store, which completes every acknowledged write.
+pub async fn run(
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let App { router, store, .. } = app;
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    store.close().await;
+    tracing::info!("Server stopped");
+    served.context("serving HTTP")
+}
+
 /// Starts a server with `settings` on `listener` (bind `127.0.0.1:0` in tests). `settings.admin_token`
 /// must be set.
-pub async fn spawn(settings: Settings, listener: tokio::net::TcpListener) -> anyhow::Result<Running> {
-    let _ = (settings, listener);
-    anyhow::bail!("not yet implemented")
+pub async fn spawn(
+    settings: Settings,
+    listener: tokio::net::TcpListener,
+) -> anyhow::Result<Running> {
+    let admin_token = settings
+        .admin_token
+        .clone()
+        .context("spawn needs settings.admin_token")?
+        .0;
+    let app = build(settings).await?;
+    let addr = listener.local_addr()?;
+    let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(run(app, listener, async move {
+        let _ = signal.await;
+    }));
+    Ok(Running {
+        addr,
+        admin_token,
+        shutdown,
+        task,
+    })
 }
 
 /// `trail serve`: loads settings (defaults → trail.toml → TRAIL_* → flags), opens the store, prints
 /// where to open Trail and how to log in, and serves until SIGINT/SIGTERM.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let _ = args;
-    anyhow::bail!("not yet implemented")
+    let settings = Settings::load(&args)?;
+    telemetry::init_logging(settings.log_format);
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = build(settings.clone()).await?;
+    let first_org = match &app.boot.created_organization {
+        Some(org) => Some(org.clone()),
+        None => app.store.list_organizations().await?.into_iter().next(),
+    };
+    println!(
+        "{}",
+        bootstrap::banner(&url, &settings, &app.boot, first_org.as_ref())
+    );
+    tracing::info!(listen = %url, data_dir = %settings.data_dir.display(), "Trail started");
+    run(app, listener, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("Shutdown requested; finishing in-flight requests and acknowledged writes");
 }

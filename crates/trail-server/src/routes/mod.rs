@@ -1,0 +1,75 @@
+//! The router: every route with its OpenAPI description, collected by `utoipa-axum` so that
+//! `/openapi.json` is generated from the handlers themselves and cannot miss one.
+
+pub mod api_keys;
+pub mod events;
+pub mod ops;
+pub mod organizations;
+
+use axum::Router;
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Trail", description = "A self-hostable, verifiable audit log. Errors are always `{\"error\": {\"code\", \"message\", \"details\"}}`."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "events", description = "Ingest and search audit events"),
+        (name = "administration", description = "Organizations and API keys"),
+        (name = "operations", description = "Health, readiness, metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The error shape of every non-2xx answer.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorObject,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ErrorObject {
+    /// snake_case, stable: `invalid_request`, `invalid_query`, `unauthorized`, `forbidden`, `not_found`, `id_conflict`, `payload_too_large`, `unavailable`, `internal`.
+    code: String,
+    /// One human sentence.
+    message: String,
+    /// For 400s, one object per broken rule: `{"field", "rule", "message"}`.
+    details: Vec<serde_json::Value>,
+}
+
+/// All routes, and the OpenAPI document describing them.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(events::ingest, events::search_get))
+        .routes(routes!(events::search_post))
+        .routes(routes!(events::count))
+        .routes(routes!(events::facets))
+        .routes(routes!(events::get_event))
+        .routes(routes!(organizations::create, organizations::list))
+        .routes(routes!(organizations::get_one))
+        .routes(routes!(api_keys::create, api_keys::list))
+        .routes(routes!(api_keys::revoke))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .split_for_parts()
+}

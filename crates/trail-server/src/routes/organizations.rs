@@ -1,0 +1,112 @@
+//! `/v1/organizations`: tenants. The operator (or an instance-level admin key) creates and lists
+//! them; an organization key sees only its own.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use trail_store::Organization;
+use utoipa::ToSchema;
+
+use super::ErrorBody;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::extract;
+use crate::state::AppState;
+
+const MAX_NAME_LEN: usize = 200;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganization {
+    /// 1–200 characters.
+    name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationList {
+    #[schema(value_type = Vec<Object>)]
+    organizations: Vec<Organization>,
+}
+
+/// Create an organization (operator credential or an instance-level `admin` key).
+#[utoipa::path(post, path = "/v1/organizations", tag = "administration", request_body = CreateOrganization,
+    responses((status = 201, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<Organization>)> {
+    require_instance_admin(&principal)?;
+    let bytes = extract::body_bytes(&headers, body, 64 * 1024).await?;
+    let req: CreateOrganization = extract::json(&bytes)?;
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
+        return Err(ApiError::invalid_field(
+            "name",
+            "length",
+            format!("`name` must be 1 to {MAX_NAME_LEN} characters."),
+        ));
+    }
+    let org = state.store.create_organization(name).await?;
+    tracing::info!(organization_id = %org.id, "Organization created");
+    Ok((StatusCode::CREATED, Json(org)))
+}
+
+/// List organizations: all of them for the operator, one's own for an organization key.
+#[utoipa::path(get, path = "/v1/organizations", tag = "administration",
+    responses((status = 200, body = OrganizationList), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<OrganizationList>> {
+    let organizations = match &principal {
+        Principal::Key(key) if key.organization_id.is_some() => {
+            let own = key.organization_id.as_deref().unwrap_or_default();
+            vec![
+                state
+                    .store
+                    .get_organization(own)
+                    .await
+                    .map_err(|e| ApiError::from_store(e, "organization"))?,
+            ]
+        }
+        _ => {
+            principal.require("admin")?;
+            state.store.list_organizations().await?
+        }
+    };
+    Ok(Json(OrganizationList { organizations }))
+}
+
+/// One organization.
+#[utoipa::path(get, path = "/v1/organizations/{id}", tag = "administration", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Organization>> {
+    if principal.is_instance_level() {
+        principal.require("admin")?;
+    }
+    let org = principal.organization(&state, Some(&id)).await?;
+    Ok(Json(
+        state
+            .store
+            .get_organization(&org)
+            .await
+            .map_err(|e| ApiError::from_store(e, "organization"))?,
+    ))
+}
+
+fn require_instance_admin(principal: &Principal) -> ApiResult<()> {
+    if !principal.is_instance_level() {
+        return Err(ApiError::forbidden(
+            "Only the operator credential or an instance-level admin key can create organizations.",
+        ));
+    }
+    principal.require("admin")
+}

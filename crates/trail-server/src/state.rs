@@ -1,0 +1,44 @@
+//! The state every handler shares.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use trail_store::Store;
+
+use crate::config::Settings;
+
+/// Cheap to clone: one `Arc`.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub settings: Settings,
+    /// SHA-256 of the operator credential.
+    pub operator_hash: [u8; 32],
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        settings: Settings,
+        operator_hash: [u8; 32],
+        metrics: PrometheusHandle,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            settings,
+            operator_hash,
+            metrics,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

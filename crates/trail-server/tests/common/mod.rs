@@ -1,0 +1,181 @@
+//! Test harness: a real application (real store on a private directory) driven in-process through
+//! its router, with helpers to create organizations and keys and to make JSON calls.
+
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use trail_server::Settings;
+
+pub const OPERATOR: &str = "test-operator-token";
+
+pub struct TestApp {
+    pub router: Router,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The `details[].field` values of an error answer.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["error"]["details"]
+            .as_array()
+            .map(|d| {
+                d.iter()
+                    .filter_map(|x| x["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        Self::with(|_| {}).await
+    }
+
+    pub async fn with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::for_tests(dir.path(), OPERATOR);
+        adjust(&mut settings);
+        let app = trail_server::build(settings).await.unwrap();
+        TestApp {
+            router: app.router,
+            dir,
+        }
+    }
+
+    pub async fn raw(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", content_type);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, uri: &str, token: &str) -> Reply {
+        self.raw(
+            Method::GET,
+            uri,
+            Some(token),
+            "application/json",
+            Vec::new(),
+        )
+        .await
+    }
+
+    pub async fn post(&self, uri: &str, token: &str, body: Value) -> Reply {
+        self.raw(
+            Method::POST,
+            uri,
+            Some(token),
+            "application/json",
+            serde_json::to_vec(&body).unwrap(),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, uri: &str, token: &str) -> Reply {
+        self.raw(
+            Method::DELETE,
+            uri,
+            Some(token),
+            "application/json",
+            Vec::new(),
+        )
+        .await
+    }
+
+    pub async fn org(&self, name: &str) -> String {
+        let reply = self
+            .post("/v1/organizations", OPERATOR, json!({"name": name}))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        reply.body["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn key(&self, org: &str, scopes: &[&str]) -> String {
+        let reply = self
+            .post(
+                "/v1/api-keys",
+                OPERATOR,
+                json!({"organization_id": org, "name": "test", "scopes": scopes}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        reply.body["secret"].as_str().unwrap().to_owned()
+    }
+
+    /// An organization with a read+write key.
+    pub async fn tenant(&self, name: &str) -> (String, String) {
+        let org = self.org(name).await;
+        let key = self.key(&org, &["events:write", "events:read"]).await;
+        (org, key)
+    }
+
+    pub async fn ingest(&self, key: &str, body: Value) -> Reply {
+        self.post("/v1/events", key, body).await
+    }
+
+    pub async fn count(&self, key: &str, query: &str) -> u64 {
+        let reply = self.get(&format!("/v1/events/count?{query}"), key).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        reply.body["count"].as_u64().unwrap()
+    }
+}
+
+/// A valid event with the given action and actor.
+pub fn event(action: &str, actor: &str) -> Value {
+    json!({
+        "action": action,
+        "actor": {"id": actor, "name": actor, "email": format!("{actor}@example.com"), "role": "Admin"},
+        "resource": {"type": "member", "id": "usr_77", "name": "Bob Ray"},
+        "source": "web_ui",
+        "context": {"ip": "203.0.113.7", "location": {"country": "DE"}},
+        "description": format!("{actor} did {action}"),
+    })
+}
+
+pub fn at(event: Value, occurred_at: &str) -> Value {
+    let mut event = event;
+    event["occurred_at"] = json!(occurred_at);
+    event
+}
