@@ -63,7 +63,11 @@ impl Millis {
 
 /// Parses a relative duration `30d`, `12h`, `15m`, `45s`, `2w` into milliseconds.
 pub fn parse_duration_ms(s: &str) -> Option<i64> {
-    let (digits, unit) = s.split_at(s.len().checked_sub(1)?);
+    // The unit is one ASCII letter; checking that first keeps `split_at` on a char boundary.
+    if !s.as_bytes().last()?.is_ascii_alphabetic() {
+        return None;
+    }
+    let (digits, unit) = s.split_at(s.len() - 1);
     let n: i64 = digits.parse().ok().filter(|n| *n >= 0)?;
     let unit_ms = match unit {
         "s" => MS_PER_SECOND,
@@ -124,6 +128,9 @@ mod tests {
     #[case("d", None)]
     #[case("-3d", None)]
     #[case("3y", None)]
+    // Regression: a multi-byte last character used to panic in `split_at`.
+    #[case("30д", None)]
+    #[case("д", None)]
     fn durations(#[case] input: &str, #[case] ms: Option<i64>) {
         assert_eq!(parse_duration_ms(input), ms);
     }
