@@ -2,10 +2,13 @@
 //! hash, timestamps, identifiers, search cursors and the query language. Pure logic, no I/O.
 
 pub mod canonical;
+pub mod checkpoint;
 pub mod cursor;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod merkle;
+pub mod note;
 pub mod query;
 pub mod time;
 pub mod validate;
