@@ -140,7 +140,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         String::new()
     };
     println!(
-        "Ingested {sent} events in {seconds:.2} s ({:.0} events/s){skipped}.",
+        "Ingested {sent} event{} in {seconds:.2} s ({:.0} events/s){skipped}.",
+        if sent == 1 { "" } else { "s" },
         sent as f64 / seconds.max(1e-9)
     );
     Ok(())

@@ -142,7 +142,8 @@ fn table(keys: &[ApiKey], now: Millis) -> Table {
         "Status",
         "Created",
         "Last used",
-    ]);
+    ])
+    .keep_whole(0);
     let time = |t: Option<Millis>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
     for key in keys {
         let status = if key.revoked_at.is_some() {

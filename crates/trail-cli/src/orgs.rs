@@ -59,7 +59,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
 }
 
 fn table(orgs: &[Organization]) -> Table {
-    let mut table = Table::new(vec!["ID", "Name", "Created"]);
+    let mut table = Table::new(vec!["ID", "Name", "Created"]).keep_whole(0);
     for org in orgs {
         table.push(vec![
             org.id.clone(),

@@ -19,7 +19,7 @@ const MAX_PAGE: u32 = 1000;
     trail query 'actor:alice action:member.*' --from 30d\n  \
     trail query --count 'outcome:failure' --from 2026-11-01\n  \
     trail query --all --order asc --format ndjson > events.ndjson\n  \
-    trail query -- '-source:api'          (a query starting with `-` goes after `--`)")]
+    trail query --limit 20 -- -source:api   (options first; a query starting with `-` after `--`)")]
 pub struct Args {
     /// The query, e.g. `actor:alice action:member.* -source:api "role changed"`; several words are
     /// joined with spaces. Empty matches every event.
@@ -153,7 +153,8 @@ impl Output {
             format,
             table: Table::new(vec![
                 "Date", "Actor", "Action", "Area", "Resource", "Source", "Location",
-            ]),
+            ])
+            .keep_whole(0),
             stdout: io::BufWriter::new(io::stdout()),
             first: true,
         }

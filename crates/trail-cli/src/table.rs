@@ -11,15 +11,24 @@ const MIN_COLUMN: usize = 6;
 #[derive(Debug, Clone)]
 pub struct Table {
     headers: Vec<&'static str>,
+    /// Columns that are never cut (ids, timestamps), by position.
+    whole: Vec<bool>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
     pub fn new(headers: Vec<&'static str>) -> Table {
         Table {
+            whole: vec![false; headers.len()],
             headers,
             rows: Vec::new(),
         }
+    }
+
+    /// Keeps column `index` whole when fitting the table: other columns shrink instead.
+    pub fn keep_whole(mut self, index: usize) -> Table {
+        self.whole[index] = true;
+        self
     }
 
     /// Adds a row; cells beyond the headers are dropped, missing ones are empty.
@@ -57,7 +66,11 @@ impl Table {
         let Some(max_width) = max_width else {
             return widths;
         };
-        let minimums: Vec<usize> = widths.iter().map(|w| (*w).min(MIN_COLUMN)).collect();
+        let minimums: Vec<usize> = widths
+            .iter()
+            .zip(&self.whole)
+            .map(|(w, whole)| if *whole { *w } else { (*w).min(MIN_COLUMN) })
+            .collect();
         let gaps = GAP.len() * widths.len().saturating_sub(1);
         let mut total: usize = widths.iter().sum::<usize>() + gaps;
         while total > max_width {
@@ -96,9 +109,10 @@ fn fit(cell: &str, width: usize) -> String {
     } else if width == 0 {
         String::new()
     } else {
-        let mut cut: String = cell.chars().take(width - 1).collect();
-        cut.push('…');
-        cut
+        let cut: String = cell.chars().take(width - 1).collect();
+        let cut = cut.trim_end();
+        let pad = width - 1 - cut.chars().count();
+        format!("{cut}…{}", " ".repeat(pad))
     }
 }
 
@@ -139,6 +153,12 @@ mod tests {
         let out = sample().render(Some(50));
         assert!(out.lines().all(|l| l.chars().count() <= 50), "{out}");
         assert!(out.contains('…'), "{out}");
+        let out = sample().keep_whole(0).render(Some(50));
+        assert!(out.lines().all(|l| l.chars().count() <= 50), "{out}");
+        assert!(
+            out.contains("2026-11-21T10:00:00.000Z  Alice Kim…   member.rol…"),
+            "{out}"
+        );
         // Below the sum of minimum widths the table overflows rather than lose every column.
         let narrow = sample().render(Some(5));
         assert!(narrow.lines().next().unwrap().starts_with("Date  "));

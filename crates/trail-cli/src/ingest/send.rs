@@ -227,6 +227,74 @@ fn event_index(field: &str) -> Option<(usize, &str)> {
 mod tests {
     use super::*;
     use serde_json::json;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+    /// A server answering each request (one per connection) with the next of `answers`.
+    async fn scripted(answers: Vec<&'static str>) -> (String, tokio::task::JoinHandle<usize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            for answer in &answers {
+                let (socket, _) = listener.accept().await.unwrap();
+                let mut socket = BufReader::new(socket);
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    socket.read_line(&mut line).await.unwrap();
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; length];
+                socket.read_exact(&mut body).await.unwrap();
+                socket.write_all(answer.as_bytes()).await.unwrap();
+            }
+            answers.len()
+        });
+        (url, task)
+    }
+
+    #[tokio::test]
+    async fn retries_what_the_server_asks_to_retry_and_stops_on_the_rest() {
+        const BUSY: &str = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nConnection: close\r\n\
+            Content-Length: 63\r\n\r\n{\"error\":{\"code\":\"unavailable\",\"message\":\"Busy.\",\"details\":[]}}";
+        const OK: &str = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 47\r\n\r\n\
+            {\"events\":[{\"id\":\"evt_1\",\"seq\":0,\"hash\":\"ab\"}]}";
+        const BAD: &str = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 65\r\n\r\n\
+            {\"error\":{\"code\":\"invalid_request\",\"message\":\"No.\",\"details\":[]}}";
+        let batch = Batch {
+            first_index: 0,
+            lines: vec![1],
+            end: 0,
+            body: b"{}\n".to_vec(),
+        };
+        let progress = ProgressBar::hidden();
+
+        let (url, server) = scripted(vec![BUSY, BUSY, OK]).await;
+        let client = Client::new(&url, "t").unwrap();
+        let appended = send_with_retries(&client, &batch, 2, &progress)
+            .await
+            .unwrap();
+        assert_eq!(appended[0].id, "evt_1");
+        assert_eq!(server.await.unwrap(), 3);
+
+        let (url, _server) = scripted(vec![BUSY, BUSY]).await;
+        let client = Client::new(&url, "t").unwrap();
+        let err = send_with_retries(&client, &batch, 1, &progress)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(503), "gives up after --retries");
+
+        let (url, _server) = scripted(vec![BAD, OK]).await;
+        let client = Client::new(&url, "t").unwrap();
+        let err = send_with_retries(&client, &batch, 5, &progress)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(400), "a refusal is not retried");
+    }
 
     #[test]
     fn rejections_name_input_lines() {

@@ -206,7 +206,8 @@ impl Batcher {
     /// Adds the event at `index`; answers the batch it completed, if adding it closed one. An event
     /// larger than `max_bytes` goes alone (the server then says why it is too large).
     pub fn push(&mut self, index: u64, raw: &RawEvent, json: &[u8]) -> Option<Batch> {
-        let fits = self.current.body.len() + json.len() + 1 <= self.max_bytes;
+        // The event and its newline.
+        let fits = self.current.body.len() + json.len() < self.max_bytes;
         let done = if self.current.lines.is_empty() || fits {
             None
         } else {
