@@ -42,8 +42,8 @@ server answers the original seq. The seed and the count of acknowledged events a
 state file (FILE.trail-ingest, or --state PATH) after every acknowledged batch. After a failure, \
 fix the input in place (keep the events before the failing one as they are) and run the same \
 command with --resume: acknowledged events are skipped and the rest are sent. --resume after a \
-complete ingest sends only events appended since. Without --resume, an existing state file stops \
-the ingest rather than risk sending its events twice; delete the file to start over.
+complete ingest sends only events appended since. Without --resume, a state file that records \
+acknowledged events stops the ingest rather than risk sending them twice; delete it to start over.
 
 Examples:
   trail ingest events.ndjson --org org_123
@@ -155,7 +155,8 @@ fn start_state(args: &Args, path: Option<&Path>) -> anyhow::Result<State> {
         return Ok(State::new(input));
     };
     match state::load(path)? {
-        Some(mut earlier) if args.resume => {
+        // Nothing acknowledged yet: continuing with the same seed is the safe way to start over.
+        Some(mut earlier) if args.resume || (earlier.acknowledged == 0 && !earlier.complete) => {
             earlier.complete = false;
             Ok(earlier)
         }

@@ -11,7 +11,8 @@ const SCOPES: [&str; 4] = ["events:write", "events:read", "exports", "admin"];
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Create an API key and print its secret, which is shown only this once.
+    /// Create an API key and print its secret, which is shown only this once. With the operator
+    /// credential, --org names the organization; without it the key is instance-level.
     Create {
         /// What the key is for, e.g. `backend-prod`.
         #[arg(long)]

@@ -222,6 +222,14 @@ async fn ingests_ndjson_and_arrays_and_refuses_to_send_a_file_twice() {
     let ndjson = dir.path().join("events.ndjson");
     write_ndjson(&ndjson, &events(1200));
     let ndjson = ndjson.to_str().unwrap();
+    // A first try with a wrong token stores nothing, so the next try needs no --resume.
+    let refused = server.trail("trail_wrong", &["ingest", ndjson]).await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("HTTP 401"),
+        "{}",
+        stderr(&refused)
+    );
     let out = server.ok(&key, &["ingest", ndjson]).await;
     assert!(out.starts_with("Ingested 1200 events in "), "{out}");
     assert!(out.contains("events/s"), "{out}");
