@@ -1,9 +1,226 @@
-//! `trail bench` (being written).
+//! `trail bench`: measures, in one run, durable HTTP ingest, `Store::append`, search and count
+//! latency and bytes on disk, each against a naive SQLite baseline measured in the same run on the
+//! same demo events. Build with `cargo run --release -p trail-cli -- bench`.
 
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+mod baseline;
+mod http;
+mod ingest;
+mod queries;
+mod report;
+mod search;
+#[cfg(test)]
+mod tests;
+mod workload;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use trail_core::Millis;
+use trail_store::Store;
+use trail_store::sqlite::{SqliteOptions, SqliteStore};
+
+use self::baseline::Baseline;
+use self::report::{Report, SizeFigures};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Events ingested by each timed ingest stage.
+    #[arg(long, default_value_t = 500_000)]
+    pub events: usize,
+    /// Events in the store that search and count run against.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub search_events: usize,
+    /// Concurrent HTTP/1.1 connections posting batches.
+    #[arg(long, default_value_t = 8)]
+    pub connections: usize,
+    /// Concurrent tasks calling `Store::append`.
+    #[arg(long, default_value_t = 4)]
+    pub store_tasks: usize,
+    /// Runs of each query of the mix on the store.
+    #[arg(long, default_value_t = 10)]
+    pub runs: usize,
+    /// Runs of each query of the mix as SQL on the baseline (a full scan there can take seconds).
+    #[arg(long, default_value_t = 3)]
+    pub baseline_runs: usize,
+    /// Days of history the events span, ending now (searches cover the last 90).
+    #[arg(long, default_value_t = 365)]
+    pub days: u32,
+    /// Seed of the demo generator.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Skip the HTTP ingest stage.
+    #[arg(long)]
+    pub skip_http: bool,
+    /// Skip timing `Store::append` (the store is still filled when searching).
+    #[arg(long)]
+    pub skip_store: bool,
+    /// Skip search, count and the fill they need.
+    #[arg(long)]
+    pub skip_search: bool,
+    /// Skip the baseline variant with every filter column indexed.
+    #[arg(long)]
+    pub skip_wide_baseline: bool,
+    /// Keep the data in this directory (which must be empty or absent) instead of a temporary one.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let _ = args;
-    anyhow::bail!("not yet implemented")
+    let report = measure(&args).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "trail bench: {} events per ingest stage, search over {} events, seed {}, {} days, {} cores",
+            args.events, args.search_events, args.seed, args.days, report.cores
+        );
+        println!("{}", report.render());
+        if let Some(slowest) = report.render_slowest() {
+            println!("\n{slowest}");
+        }
+    }
+    Ok(())
+}
+
+fn note(message: &str) {
+    eprintln!("bench: {message}");
+}
+
+/// Runs every stage the arguments ask for and gathers the figures.
+pub async fn measure(args: &Args) -> anyhow::Result<Report> {
+    let temp = tempfile::TempDir::new().context("cannot create a temporary directory")?;
+    let root = match &args.keep {
+        Some(dir) => {
+            let empty = std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_none());
+            anyhow::ensure!(empty, "--keep {} is not empty", dir.display());
+            dir.clone()
+        }
+        None => temp.path().to_owned(),
+    };
+    let mut report = Report {
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
+        seed: args.seed,
+        days: args.days,
+        connections: args.connections,
+        store_tasks: args.store_tasks,
+        ..Report::default()
+    };
+    let now = Millis::now();
+    let total = if args.skip_search {
+        args.events
+    } else {
+        args.events.max(args.search_events)
+    };
+    let mut events = crate::demo::generate(args.seed, total, args.days, now);
+    note(&format!("preparing {} events", args.events));
+    let mut batches = workload::prepare_all(&mut events, args.events, now, !args.skip_http)?;
+    let bodies: Vec<Vec<u8>> = batches
+        .iter_mut()
+        .map(|b| std::mem::take(&mut b.body))
+        .collect();
+    let (store_batches, rows) = ingest::split(batches);
+
+    if !args.skip_wide_baseline {
+        note("baseline with every filter column indexed");
+        let wide = Baseline::create(&root.join("baseline-wide"), true)?;
+        let (_, rate) = ingest::baseline(wide, rows.clone()).await?;
+        report.baseline_wide = Some(rate);
+    }
+    note("baseline with four indexes");
+    let narrow = Baseline::create(&root.join("baseline"), false)?;
+    let (mut baseline, rate) = ingest::baseline(narrow, rows).await?;
+    report.baseline = Some(rate);
+
+    if !args.skip_http {
+        note(&format!(
+            "HTTP ingest over {} connections",
+            args.connections
+        ));
+        let rate = http::ingest(
+            &root.join("http"),
+            bodies,
+            args.events as u64,
+            args.connections,
+        )
+        .await?;
+        report.http = Some(rate);
+    }
+
+    note("Store::append");
+    let store_dir = root.join("store");
+    let store = Arc::new(SqliteStore::open(&store_dir, SqliteOptions::default())?);
+    let org = store.create_organization("Bench Inc").await?.id;
+    let rate = ingest::store(store.clone(), &org, store_batches, args.store_tasks).await?;
+    if !args.skip_store {
+        report.store = Some(rate);
+    }
+
+    let mut stored = args.events as u64;
+    if !args.skip_search {
+        if total > args.events {
+            note(&format!(
+                "filling the store and the baseline to {total} events"
+            ));
+            let (grown, rate) =
+                ingest::fill(store.clone(), &org, baseline, events, now, args.store_tasks).await?;
+            baseline = grown;
+            stored += rate.events;
+            report.fill = Some(rate);
+        }
+        note(&format!(
+            "search and count, {} runs of {} queries",
+            args.runs,
+            queries::MIX.len()
+        ));
+        let (searched, figures) = search::run(
+            store.clone(),
+            &org,
+            stored,
+            baseline,
+            now,
+            args.runs,
+            args.baseline_runs,
+        )
+        .await?;
+        baseline = searched;
+        report.search = Some(figures);
+    }
+
+    store.close().await;
+    let store_bytes = settled_size(&store_dir)?;
+    let baseline_bytes = baseline.size_bytes()?;
+    report.size = Some(SizeFigures {
+        store_events: stored,
+        store_bytes,
+        store_bytes_per_event: store_bytes as f64 / stored.max(1) as f64,
+        baseline_rows: baseline.rows(),
+        baseline_bytes,
+        baseline_bytes_per_row: baseline_bytes as f64 / baseline.rows().max(1) as f64,
+    });
+    if let Some(dir) = &args.keep {
+        note(&format!("data kept in {}", dir.display()));
+    }
+    Ok(report)
+}
+
+/// Bytes of a closed store's directory after folding any WAL back into the database.
+fn settled_size(dir: &Path) -> anyhow::Result<u64> {
+    let db = dir.join("trail.db");
+    if db.exists() {
+        let conn =
+            rusqlite::Connection::open(&db).context("cannot reopen the store to checkpoint it")?;
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    }
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let meta = entry?.metadata()?;
+        if meta.is_file() {
+            total += meta.len();
+        }
+    }
+    Ok(total)
 }

@@ -1,0 +1,130 @@
+//! Search and count latency: every query of the mix, several runs each, on the store and as SQL on
+//! the baseline table holding the same events.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use trail_core::Millis;
+use trail_store::Store;
+use trail_store::sqlite::SqliteStore;
+
+use super::baseline::Baseline;
+use super::queries::{MIX, ninety_days_before};
+use super::report::{Latency, QueryTiming, SearchFigures};
+
+fn ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Runs the mix `runs` times on the store and `baseline_runs` times on the baseline, round-robin
+/// so that no query runs twice in a row.
+pub async fn run(
+    store: Arc<SqliteStore>,
+    org: &str,
+    store_events: u64,
+    baseline: Baseline,
+    now: Millis,
+    runs: usize,
+    baseline_runs: usize,
+) -> anyhow::Result<(Baseline, SearchFigures)> {
+    let runs = runs.max(1);
+    let mut timings: Vec<QueryTiming> = MIX
+        .iter()
+        .map(|q| QueryTiming {
+            query: q.text.to_owned(),
+            matches: 0,
+            search_max_ms: 0.0,
+            count_max_ms: 0.0,
+            baseline_search_max_ms: 0.0,
+            baseline_count_max_ms: 0.0,
+        })
+        .collect();
+    let (mut searches, mut counts) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        for (query, timing) in MIX.iter().zip(&mut timings) {
+            let search = query.search(now);
+            let started = Instant::now();
+            let page = store
+                .search(org, &search)
+                .await
+                .with_context(|| format!("search `{}`", query.text))?;
+            let took = ms(started);
+            searches.push(took);
+            timing.search_max_ms = timing.search_max_ms.max(took);
+            let started = Instant::now();
+            timing.matches = store
+                .count(org, &search)
+                .await
+                .with_context(|| format!("count `{}`", query.text))?;
+            let took = ms(started);
+            counts.push(took);
+            timing.count_max_ms = timing.count_max_ms.max(took);
+            anyhow::ensure!(
+                page.events.len() as u64 == timing.matches.min(50),
+                "`{}`: a page of {} events, yet {} match",
+                query.text,
+                page.events.len(),
+                timing.matches
+            );
+        }
+    }
+    let (baseline, baseline_search, baseline_count, timings) =
+        tokio::task::spawn_blocking(move || {
+            run_baseline(baseline, now, baseline_runs.max(1), store_events, timings)
+        })
+        .await
+        .context("the baseline search thread panicked")??;
+    let figures = SearchFigures {
+        store_events,
+        queries: MIX.len(),
+        runs_per_query: runs,
+        search: Latency::of(searches),
+        count: Latency::of(counts),
+        baseline_search,
+        baseline_count,
+        per_query: timings,
+    };
+    Ok((baseline, figures))
+}
+
+type BaselineTimes = (Baseline, Latency, Latency, Vec<QueryTiming>);
+
+fn run_baseline(
+    baseline: Baseline,
+    now: Millis,
+    runs: usize,
+    store_events: u64,
+    mut timings: Vec<QueryTiming>,
+) -> anyhow::Result<BaselineTimes> {
+    let from = ninety_days_before(now).0;
+    let (mut searches, mut counts) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        for (query, timing) in MIX.iter().zip(&mut timings) {
+            let started = Instant::now();
+            baseline.search(query, from, 50)?;
+            let took = ms(started);
+            searches.push(took);
+            timing.baseline_search_max_ms = timing.baseline_search_max_ms.max(took);
+            let started = Instant::now();
+            let count = baseline.count(query, from)?;
+            let took = ms(started);
+            counts.push(took);
+            timing.baseline_count_max_ms = timing.baseline_count_max_ms.max(took);
+            // Holding the same events, both sides must agree.
+            if baseline.rows() == store_events && count != timing.matches {
+                anyhow::bail!(
+                    "`{}`: the store counts {} events, the baseline {count}",
+                    query.text,
+                    timing.matches
+                );
+            }
+        }
+    }
+    Ok((
+        baseline,
+        Latency::of(searches),
+        Latency::of(counts),
+        timings,
+    ))
+}

@@ -1,0 +1,70 @@
+//! A smoke run of the whole benchmark on a few thousand events (no timing is asserted), and the
+//! query mix checked against the generator so that every query finds something.
+
+use trail_core::Millis;
+
+use super::baseline::Baseline;
+use super::queries::{MIX, ninety_days_before};
+use super::{Args, measure, workload};
+
+fn args(events: usize, search_events: usize) -> Args {
+    Args {
+        events,
+        search_events,
+        connections: 2,
+        store_tasks: 2,
+        runs: 1,
+        baseline_runs: 1,
+        days: 120,
+        seed: 9,
+        skip_http: false,
+        skip_store: false,
+        skip_search: false,
+        skip_wide_baseline: false,
+        keep: None,
+        json: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_stage_runs_on_a_small_workload() {
+    let report = measure(&args(2_000, 3_000)).await.unwrap();
+    for rate in [
+        &report.baseline,
+        &report.baseline_wide,
+        &report.http,
+        &report.store,
+    ] {
+        assert_eq!(rate.as_ref().unwrap().events, 2_000);
+    }
+    assert_eq!(report.fill.as_ref().unwrap().events, 1_000);
+    let search = report.search.as_ref().unwrap();
+    assert_eq!(
+        (search.store_events, search.search.samples),
+        (3_000, MIX.len())
+    );
+    let size = report.size.as_ref().unwrap();
+    assert_eq!((size.store_events, size.baseline_rows), (3_000, 3_000));
+    assert!(size.store_bytes > 0 && size.baseline_bytes > 0);
+    assert!(report.render().contains("HTTP batch ingest"));
+}
+
+#[test]
+fn every_query_of_the_mix_matches_demo_events() {
+    let now = Millis::now();
+    let dir = tempfile::TempDir::new().unwrap();
+    let mut baseline = Baseline::create(dir.path(), false).unwrap();
+    let mut events = crate::demo::generate(1, 30_000, 120, now);
+    for batch in workload::prepare_all(&mut events, 30_000, now, false).unwrap() {
+        baseline.insert(&batch.rows).unwrap();
+    }
+    let from = ninety_days_before(now).0;
+    for query in &MIX {
+        let count = baseline.count(query, from).unwrap();
+        assert!(count > 0, "`{}` matches nothing", query.text);
+        assert_eq!(
+            baseline.search(query, from, 50).unwrap() as u64,
+            count.min(50)
+        );
+    }
+}
