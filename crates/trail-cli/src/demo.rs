@@ -6,6 +6,7 @@ mod actions;
 mod catalog;
 mod episodes;
 mod generator;
+mod machines;
 mod people;
 #[cfg(test)]
 mod tests;

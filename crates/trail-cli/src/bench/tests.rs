@@ -54,8 +54,8 @@ fn every_query_of_the_mix_matches_demo_events() {
     let now = Millis::now();
     let dir = tempfile::TempDir::new().unwrap();
     let mut baseline = Baseline::create(dir.path(), false).unwrap();
-    let mut events = crate::demo::generate(1, 30_000, 120, now);
-    for batch in workload::prepare_all(&mut events, 30_000, now, false).unwrap() {
+    let mut events = crate::demo::generate(1, 20_000, 120, now);
+    for batch in workload::prepare_all(&mut events, 20_000, now, false).unwrap() {
         baseline.insert(&batch.rows).unwrap();
     }
     let from = ninety_days_before(now).0;

@@ -156,7 +156,8 @@ impl Generator {
         self.pending.extend(drafts);
     }
 
-    fn to_value(&mut self, d: Draft) -> Value {
+    /// Gives the draft its id and request id and writes it in the wire shape.
+    fn finish(&mut self, d: Draft) -> Value {
         let actor = &self.world.roster[d.actor];
         let mut actor_json = json!({"id": actor.id, "type": actor.kind.wire(), "name": actor.name});
         if let Some(email) = &actor.email {
@@ -220,7 +221,7 @@ impl Iterator for Generator {
             self.fill_day(&day);
         }
         let draft = self.pending.pop_front()?;
-        Some(self.to_value(draft))
+        Some(self.finish(draft))
     }
 }
 
