@@ -44,6 +44,10 @@ pub struct Args {
     /// Seed of the generator: the same seed gives the same events and ids, so a rerun is idempotent.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// When the history ends (RFC 3339, a date, or relative like `2d`) [default: today 00:00 UTC].
+    /// Reruns with the same --seed and --until send the same events, so they are idempotent.
+    #[arg(long)]
+    pub until: Option<String>,
 }
 
 /// `count` realistic events in DESIGN.md's wire shape, oldest first, spread over the `days` days
@@ -67,9 +71,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
     };
     let client = operator.with_organization(Some(org.clone()));
-    let now = Millis::now();
+    let until = history_end(args.until.as_deref())?;
     let progress = progress_bar(args.events);
-    let mut events = generate(args.seed, args.events, args.days, now).peekable();
+    let mut events = generate(args.seed, args.events, args.days, until).peekable();
     let mut sent = 0usize;
     while events.peek().is_some() {
         let batch: Vec<Value> = events.by_ref().take(BATCH).collect();
@@ -89,8 +93,23 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         })
         .await
         .context("cannot create the demo read key")?;
-    print_summary(&args, &org, sent, &key.secret);
+    print_summary(&args, &org, sent, until, &key.secret);
     Ok(())
+}
+
+/// The end of the generated history: `--until`, or the last midnight (UTC) so that reruns on the
+/// same day send identical events.
+fn history_end(until: Option<&str>) -> anyhow::Result<Millis> {
+    let now = Millis::now();
+    match until {
+        Some(text) => {
+            let end = trail_core::time::parse_time_bound(text, now)
+                .with_context(|| format!("--until {text:?} is not a time like 2026-11-21"))?;
+            anyhow::ensure!(end <= now, "--until {text} is in the future");
+            Ok(end)
+        }
+        None => Ok(Millis(now.0 - now.0.rem_euclid(generator::DAY_MS))),
+    }
 }
 
 /// Sends one batch, retrying while the server asks to (429/503 with Retry-After) or the connection drops.
@@ -105,6 +124,12 @@ async fn send(client: &Client, batch: &[Value]) -> anyhow::Result<()> {
                     .retry_after()
                     .unwrap_or(Duration::from_millis(200 << attempt));
                 tokio::time::sleep(wait).await;
+            }
+            Err(err) if err.status() == Some(409) => {
+                return Err(anyhow::Error::new(err).context(
+                    "these demo ids already hold other events: this organization was filled \
+                     with another --seed, --days or --until before",
+                ));
             }
             Err(err) => return Err(err.into()),
         }
@@ -124,12 +149,14 @@ fn progress_bar(total: usize) -> ProgressBar {
     bar
 }
 
-fn print_summary(args: &Args, org: &str, sent: usize, secret: &str) {
+fn print_summary(args: &Args, org: &str, sent: usize, until: Millis, secret: &str) {
     let url = args.client.url.trim_end_matches('/');
     println!("Organization: {org}");
     println!(
-        "Events:       {sent} over the last {} days (seed {})",
-        args.days, args.seed
+        "Events:       {sent} over the {} days before {} (seed {}; same --seed and --until rerun idempotently)",
+        args.days,
+        until.to_rfc3339(),
+        args.seed
     );
     println!("Read key:     {secret}  (events:read, shown once)");
     println!();
