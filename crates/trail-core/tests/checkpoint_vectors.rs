@@ -3,7 +3,7 @@
 //! `sum.golang.org` tree head opened as a checkpoint.
 
 use trail_core::canonical::leaf_hash_of_bytes;
-use trail_core::checkpoint::{Checkpoint, CheckpointError};
+use trail_core::checkpoint::{Checkpoint, CheckpointError, log_origin};
 use trail_core::note::{Note, NoteError, SignerKey, VerifierKey};
 
 const GO_TREE: &str =
@@ -85,13 +85,23 @@ fn a_real_signed_tree_head_opens_as_a_checkpoint() {
     );
 }
 
+/// The example checkpoint of `docs/integrity.md`: signed with the seed `[42; 32]`.
+const DOC_VKEY: &str = "trail.example.com+10f204e1+ARl/ayPhbIUyxqvIOPrNXqeJvgx2spIDNAOb+os9No1h";
+const DOC_CHECKPOINT: &str = "trail.example.com/org_01JD2Q5XK2\n1204331\n\
+     TszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=\n\n\
+     — trail.example.com EPIE4T2NGLqGZ3nBuql0XGzGRCAA3Ko2/lX+ujnFTNLYwrbktyAiYAGAn9X8ye80FnxrabE5DzyuuhMYU6cSJTvUEg4=\n";
+
 #[test]
-fn trail_checkpoints_round_trip_through_a_signed_note() {
+fn trail_checkpoints_are_deterministic_signed_notes() {
     let key = SignerKey::from_seed("trail.example.com", [42; 32]).unwrap();
-    let origin = trail_core::checkpoint::log_origin("trail.example.com", "org_1");
+    assert_eq!(key.verifier().to_string(), DOC_VKEY);
+    let origin = log_origin("trail.example.com", "org_01JD2Q5XK2");
     let checkpoint = Checkpoint::new(&origin, 1204331, hello_world());
-    let signed = checkpoint.sign(&[&key]).unwrap().to_string();
-    assert!(signed.starts_with("trail.example.com/org_1\n1204331\nTszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=\n\n— trail.example.com "));
-    let (opened, _) = Checkpoint::open(&signed, &[key.verifier()], &origin).unwrap();
+    assert_eq!(
+        checkpoint.sign(&[&key]).unwrap().to_string(),
+        DOC_CHECKPOINT
+    );
+    let vkey: VerifierKey = DOC_VKEY.parse().unwrap();
+    let (opened, _) = Checkpoint::open(DOC_CHECKPOINT, &[vkey], &origin).unwrap();
     assert_eq!(opened, checkpoint);
 }
