@@ -67,10 +67,13 @@ pub fn banner(
     boot: &Bootstrap,
     first_org: Option<&Organization>,
 ) -> String {
+    let store = match &settings.database_url {
+        Some(_) => "PostgreSQL (TRAIL_DATABASE_URL)".to_owned(),
+        None => format!("embedded SQLite in {}", settings.data_dir.display()),
+    };
     let mut out = format!(
-        "\nTrail {} is listening on {url}\n  store: embedded SQLite in {}\n",
-        env!("CARGO_PKG_VERSION"),
-        settings.data_dir.display()
+        "\nTrail {} is listening on {url}\n  store: {store}\n",
+        env!("CARGO_PKG_VERSION")
     );
     match &boot.generated_token {
         Some(token) => out.push_str(&format!(

@@ -37,6 +37,8 @@ pub enum LogFormat {
 pub struct Settings {
     pub listen: String,
     pub data_dir: PathBuf,
+    /// `postgres://…` selects the PostgreSQL store instead of the embedded one.
+    pub database_url: Option<Secret>,
     /// The operator credential; when `None` one is generated on first start and printed once.
     pub admin_token: Option<Secret>,
     pub log_origin: String,
@@ -52,6 +54,7 @@ impl Settings {
         Settings {
             listen: "127.0.0.1:0".into(),
             data_dir: data_dir.into(),
+            database_url: None,
             admin_token: Some(Secret(admin_token.to_owned())),
             log_origin: "trail.test".into(),
             log_format: LogFormat::Text,
@@ -108,6 +111,7 @@ impl Settings {
                 .clone()
                 .or(file.data_dir)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            database_url: args.database_url.clone().or(file.database_url).map(Secret),
             admin_token: args.admin_token.clone().or(file.admin_token).map(Secret),
             log_origin: args
                 .log_origin
@@ -136,6 +140,7 @@ fn default_origin() -> String {
 struct FileSettings {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
+    database_url: Option<String>,
     admin_token: Option<String>,
     log_origin: Option<String>,
     log_format: Option<LogFormat>,
@@ -166,6 +171,14 @@ pub struct ServeArgs {
     /// Directory of the embedded store, the signing key and export files [default: ./trail-data].
     #[arg(long, env = "TRAIL_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// `postgres://user@host:5432/db` selects the PostgreSQL store instead of the embedded one.
+    #[arg(
+        long,
+        env = "TRAIL_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
     /// The operator's bearer credential. When unset, one is generated on first start, stored
     /// hashed and printed once; setting it replaces the stored one.
     #[arg(

@@ -18,6 +18,7 @@ use anyhow::Context;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 use trail_store::Store;
+use trail_store::postgres::{PostgresOptions, PostgresStore};
 use trail_store::sqlite::{SqliteOptions, SqliteStore};
 
 pub use config::{ServeArgs, Settings};
@@ -52,14 +53,21 @@ pub struct App {
 
 /// Opens the store named by `settings`, runs first-start setup, and builds the router.
 pub async fn build(settings: Settings) -> anyhow::Result<App> {
-    let sqlite =
-        SqliteStore::open(&settings.data_dir, SqliteOptions::default()).with_context(|| {
-            format!(
-                "opening the embedded store in {}",
-                settings.data_dir.display()
-            )
-        })?;
-    let store: Arc<dyn Store> = Arc::new(sqlite);
+    let store: Arc<dyn Store> = match &settings.database_url {
+        Some(url) => Arc::new(
+            PostgresStore::connect(&url.0, PostgresOptions::default())
+                .await
+                .context("connecting to PostgreSQL (TRAIL_DATABASE_URL)")?,
+        ),
+        None => Arc::new(
+            SqliteStore::open(&settings.data_dir, SqliteOptions::default()).with_context(|| {
+                format!(
+                    "opening the embedded store in {}",
+                    settings.data_dir.display()
+                )
+            })?,
+        ),
+    };
     build_with_store(settings, store).await
 }
 

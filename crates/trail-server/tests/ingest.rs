@@ -1,6 +1,7 @@
 //! `POST /v1/events`: shapes accepted, durability answer, hashing, idempotency, all-or-nothing,
 //! every bad-input path, and gap-free sequencing under concurrent requests.
 
+#[macro_use]
 mod common;
 
 use axum::http::{Method, StatusCode};
@@ -8,9 +9,9 @@ use common::{TestApp, event};
 use serde_json::{Value, json};
 use trail_core::canonical::leaf_hash_of_api_json;
 
-#[tokio::test]
-async fn one_event_an_array_and_ndjson_are_accepted_in_order() {
-    let app = TestApp::new().await;
+on_every_backend! {
+async fn one_event_an_array_and_ndjson_are_accepted_in_order(backend) {
+    let app = TestApp::on(backend).await;
     let (_, key) = app.tenant("Acme").await;
 
     let one = app.ingest(&key, event("user.login", "alice")).await;
@@ -50,9 +51,8 @@ async fn one_event_an_array_and_ndjson_are_accepted_in_order() {
     assert_eq!(app.count(&key, "").await, 5);
 }
 
-#[tokio::test]
-async fn the_returned_hash_is_recomputable_from_the_api_json_and_chains() {
-    let app = TestApp::new().await;
+async fn the_returned_hash_is_recomputable_from_the_api_json_and_chains(backend) {
+    let app = TestApp::on(backend).await;
     let (_, key) = app.tenant("Acme").await;
     let acks = app
         .ingest(
@@ -89,9 +89,8 @@ async fn the_returned_hash_is_recomputable_from_the_api_json_and_chains() {
     assert_eq!(first["v"], 1);
 }
 
-#[tokio::test]
-async fn a_client_chosen_id_is_idempotent_and_a_changed_body_conflicts() {
-    let app = TestApp::new().await;
+async fn a_client_chosen_id_is_idempotent_and_a_changed_body_conflicts(backend) {
+    let app = TestApp::on(backend).await;
     let (_, key) = app.tenant("Acme").await;
     let mut e = event("member.invited", "alice");
     e["id"] = json!("evt_client_1");
@@ -113,9 +112,8 @@ async fn a_client_chosen_id_is_idempotent_and_a_changed_body_conflicts() {
     assert_eq!(next.body["events"][0]["seq"], 1);
 }
 
-#[tokio::test]
-async fn a_retry_without_occurred_at_is_still_the_same_write() {
-    let app = TestApp::new().await;
+async fn a_retry_without_occurred_at_is_still_the_same_write(backend) {
+    let app = TestApp::on(backend).await;
     let (_, key) = app.tenant("Acme").await;
     let e = json!({"id": "evt_retry", "action": "user.login", "actor": {"id": "u1"}});
     let first = app.ingest(&key, e.clone()).await;
@@ -125,9 +123,8 @@ async fn a_retry_without_occurred_at_is_still_the_same_write() {
     assert_eq!(first.body, again.body);
 }
 
-#[tokio::test]
-async fn a_batch_with_one_bad_event_stores_nothing_and_names_every_field() {
-    let app = TestApp::new().await;
+async fn a_batch_with_one_bad_event_stores_nothing_and_names_every_field(backend) {
+    let app = TestApp::on(backend).await;
     let (_, key) = app.tenant("Acme").await;
     let bad = json!([
         event("ok.event", "alice"),
@@ -148,9 +145,8 @@ async fn a_batch_with_one_bad_event_stores_nothing_and_names_every_field() {
     assert_eq!(app.count(&key, "").await, 0);
 }
 
-#[tokio::test]
-async fn malformed_bodies_are_400_with_the_field() {
-    let app = TestApp::new().await;
+async fn malformed_bodies_are_400_with_the_field(backend) {
+    let app = TestApp::on(backend).await;
     let (_, key) = app.tenant("Acme").await;
     let cases: [(&[u8], &str, &str); 6] = [
         (b"{\"action\": ", "events[0]", "json"),
@@ -194,9 +190,8 @@ async fn malformed_bodies_are_400_with_the_field() {
     }
 }
 
-#[tokio::test]
-async fn oversized_requests_are_413() {
-    let app = TestApp::with(|s| {
+async fn oversized_requests_are_413(backend) {
+    let app = TestApp::on_with(backend, |s| {
         s.limits.max_request_bytes = 4096;
         s.limits.max_events_per_request = 3;
     })
@@ -219,19 +214,14 @@ async fn oversized_requests_are_413() {
     assert_eq!(app.count(&key, "").await, 0);
 }
 
-#[tokio::test]
-async fn concurrent_requests_never_leave_a_gap_or_a_duplicate_seq() {
-    let app = TestApp::new().await;
+async fn concurrent_requests_never_leave_a_gap_or_a_duplicate_seq(backend) {
+    let app = TestApp::on(backend).await;
     let (_, key) = app.tenant("Acme").await;
     let mut tasks = Vec::new();
     for t in 0..8 {
-        let router = app.router.clone();
+        let app = app.clone();
         let key = key.clone();
         tasks.push(tokio::spawn(async move {
-            let app = TestApp {
-                router,
-                dir: tempfile::tempdir().unwrap(),
-            };
             let mut seqs = Vec::new();
             for b in 0..10 {
                 let batch: Vec<Value> = (0..25)
@@ -256,4 +246,6 @@ async fn concurrent_requests_never_leave_a_gap_or_a_duplicate_seq() {
     }
     all.sort_unstable();
     assert_eq!(all, (0..2000).collect::<Vec<u64>>());
+}
+
 }

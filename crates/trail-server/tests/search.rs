@@ -1,6 +1,7 @@
 //! `GET /v1/events`, `POST /v1/events/search`, count and facets through HTTP: the query language,
 //! structured filters, time ranges, cursor pagination in both orders, and bad parameters.
 
+#[macro_use]
 mod common;
 
 use std::collections::HashSet;
@@ -10,8 +11,8 @@ use common::{TestApp, at, event};
 use serde_json::{Value, json};
 
 /// 30 events over 30 days: actors alice/bob/carol in turn, actions member.* and scan.*.
-async fn seeded() -> (TestApp, String) {
-    let app = TestApp::new().await;
+async fn seeded(backend: common::Backend) -> (TestApp, String) {
+    let app = TestApp::on(backend).await;
     let (_, key) = app.tenant("Acme").await;
     let now = trail_core::Millis::now();
     let events: Vec<Value> = (0..30)
@@ -47,9 +48,9 @@ fn actions(reply: &common::Reply) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn the_query_language_filters_through_http() {
-    let (app, key) = seeded().await;
+on_every_backend! {
+async fn the_query_language_filters_through_http(backend) {
+    let (app, key) = seeded(backend).await;
     let q = |q: &str| format!("q={}", urlencode(q));
     assert_eq!(app.count(&key, &q("actor:alice")).await, 10);
     assert_eq!(app.count(&key, &q("action:member.*")).await, 15);
@@ -64,9 +65,8 @@ async fn the_query_language_filters_through_http() {
     assert_eq!(app.count(&key, "from=10d&to=5d").await, 5);
 }
 
-#[tokio::test]
-async fn structured_filters_and_q_combine() {
-    let (app, key) = seeded().await;
+async fn structured_filters_and_q_combine(backend) {
+    let (app, key) = seeded(backend).await;
     let body = json!({"q": "action:member.*", "filters": [{"field": "actor", "op": "in", "value": ["alice", "bob"]}], "limit": 100});
     let reply = app.post("/v1/events/search", &key, body).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
@@ -82,9 +82,8 @@ async fn structured_filters_and_q_combine() {
     assert_eq!(bad.code(), "invalid_query");
 }
 
-#[tokio::test]
-async fn cursor_pages_walk_every_event_once_in_both_orders() {
-    let (app, key) = seeded().await;
+async fn cursor_pages_walk_every_event_once_in_both_orders(backend) {
+    let (app, key) = seeded(backend).await;
     for order in ["desc", "asc"] {
         let mut seen = Vec::new();
         let mut cursor: Option<String> = None;
@@ -129,9 +128,8 @@ async fn cursor_pages_walk_every_event_once_in_both_orders() {
     }
 }
 
-#[tokio::test]
-async fn seq_sort_ascending_is_the_log_order() {
-    let (app, key) = seeded().await;
+async fn seq_sort_ascending_is_the_log_order(backend) {
+    let (app, key) = seeded(backend).await;
     let reply = app.get("/v1/events?sort=seq&order=asc&limit=5", &key).await;
     let seqs: Vec<u64> = reply.body["events"]
         .as_array()
@@ -142,9 +140,8 @@ async fn seq_sort_ascending_is_the_log_order() {
     assert_eq!(seqs, [0, 1, 2, 3, 4]);
 }
 
-#[tokio::test]
-async fn facets_count_values_and_refuse_unknown_fields() {
-    let (app, key) = seeded().await;
+async fn facets_count_values_and_refuse_unknown_fields(backend) {
+    let (app, key) = seeded(backend).await;
     let reply = app.get("/v1/events/facets?field=action", &key).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(
@@ -173,9 +170,8 @@ async fn facets_count_values_and_refuse_unknown_fields() {
     );
 }
 
-#[tokio::test]
-async fn bad_search_parameters_are_400_naming_the_parameter() {
-    let (app, key) = seeded().await;
+async fn bad_search_parameters_are_400_naming_the_parameter(backend) {
+    let (app, key) = seeded(backend).await;
     let cases = [
         ("limit=0", "limit"),
         ("limit=1001", "limit"),
@@ -198,9 +194,8 @@ async fn bad_search_parameters_are_400_naming_the_parameter() {
     }
 }
 
-#[tokio::test]
-async fn an_unknown_query_field_is_400_with_a_suggestion() {
-    let (app, key) = seeded().await;
+async fn an_unknown_query_field_is_400_with_a_suggestion(backend) {
+    let (app, key) = seeded(backend).await;
     let reply = app
         .get(&format!("/v1/events?q={}", urlencode("actr:alice")), &key)
         .await;
@@ -217,9 +212,8 @@ async fn an_unknown_query_field_is_400_with_a_suggestion() {
     );
 }
 
-#[tokio::test]
-async fn newest_first_is_the_default() {
-    let (app, key) = seeded().await;
+async fn newest_first_is_the_default(backend) {
+    let (app, key) = seeded(backend).await;
     let reply = app.get("/v1/events?limit=2", &key).await;
     let times: Vec<&str> = reply.body["events"]
         .as_array()
@@ -230,6 +224,7 @@ async fn newest_first_is_the_default() {
     assert!(times[0] > times[1]);
     assert_eq!(actions(&reply).len(), 2);
     assert!(reply.body["next_cursor"].is_string());
+}
 }
 
 fn urlencode(s: &str) -> String {

@@ -13,9 +13,118 @@ use trail_server::Settings;
 
 pub const OPERATOR: &str = "test-operator-token";
 
+/// Cheap to clone: clones share the store, which lives until the last clone is dropped.
+#[derive(Clone)]
 pub struct TestApp {
     pub router: Router,
-    pub dir: tempfile::TempDir,
+    _guard: std::sync::Arc<Guard>,
+}
+
+/// What a test app owns: its data directory, and on PostgreSQL its own database.
+struct Guard {
+    _dir: tempfile::TempDir,
+    _database: Option<TestDatabase>,
+}
+
+/// Which store a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The PostgreSQL server tests create databases on, or `None` after saying loudly that the
+    /// test is skipped.
+    pub fn postgres_url() -> Option<String> {
+        let url = std::env::var("TRAIL_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty());
+        if url.is_none() {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: TRAIL_TEST_DATABASE_URL is not set; this PostgreSQL test did not run"
+            );
+        }
+        url
+    }
+}
+
+/// Defines each test twice: in `sqlite::` always, in `postgres::` when `TRAIL_TEST_DATABASE_URL` is set.
+
+macro_rules! on_every_backend {
+    ($(async fn $name:ident($backend:ident) $body:block)*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[tokio::test] async fn $name() { let $backend = common::Backend::Sqlite; $body })*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[tokio::test] async fn $name() {
+                if common::Backend::postgres_url().is_none() { return; }
+                let $backend = common::Backend::Postgres;
+                $body
+            })*
+        }
+    };
+}
+
+/// A database of its own for one test (`trail_test_<random>`), dropped with the test app.
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    async fn create(admin_url: &str) -> (TestDatabase, String) {
+        let name = format!("trail_test_{}", &trail_core::ids::new_event_id()[4..]);
+        let (client, connection) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls)
+            .await
+            .expect("connect to PostgreSQL");
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create a test database");
+        let url = match admin_url.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => admin_url.to_owned(),
+        };
+        (
+            TestDatabase {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+            url,
+        )
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop may run inside the test's runtime, which must not block: use a runtime of our own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .ok()?;
+                tokio::spawn(connection);
+                client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
 }
 
 pub struct Reply {
@@ -43,18 +152,41 @@ impl Reply {
 }
 
 impl TestApp {
+    /// An app on the embedded store.
     pub async fn new() -> TestApp {
-        Self::with(|_| {}).await
+        Self::on(Backend::Sqlite).await
     }
 
     pub async fn with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::on_with(Backend::Sqlite, adjust).await
+    }
+
+    pub async fn on(backend: Backend) -> TestApp {
+        Self::on_with(backend, |_| {}).await
+    }
+
+    pub async fn on_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::for_tests(dir.path(), OPERATOR);
+        let database = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let admin_url =
+                    Backend::postgres_url().expect("PostgreSQL tests need TRAIL_TEST_DATABASE_URL");
+                let (database, url) = TestDatabase::create(&admin_url).await;
+                settings.database_url = Some(trail_server::config::Secret(url));
+                Some(database)
+            }
+        };
         adjust(&mut settings);
         let app = trail_server::build(settings).await.unwrap();
+        let guard = Guard {
+            _dir: dir,
+            _database: database,
+        };
         TestApp {
             router: app.router,
-            dir,
+            _guard: std::sync::Arc::new(guard),
         }
     }
 
