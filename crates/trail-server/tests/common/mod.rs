@@ -1,7 +1,7 @@
 //! Test harness: a real application (real store on a private directory) driven in-process through
 //! its router, with helpers to create organizations and keys and to make JSON calls.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
 
 use axum::Router;
 use axum::body::Body;
@@ -52,7 +52,6 @@ impl Backend {
 }
 
 /// Defines each test twice: in `sqlite::` always, in `postgres::` when `TRAIL_TEST_DATABASE_URL` is set.
-
 macro_rules! on_every_backend {
     ($(async fn $name:ident($backend:ident) $body:block)*) => {
         mod sqlite {
