@@ -1,5 +1,6 @@
 //! RFC 6962 / RFC 9162 Merkle tree maths over leaf hashes: node hashing, the incremental
-//! [`CompactRange`], proof plans and generation from stored perfect subtrees, and proof verification.
+//! [`CompactRange`], proof plans and generation from stored perfect subtrees, proof verification,
+//! and the proofs' JSON wire format.
 //!
 //! Addressing: node `(level, index)` covers leaves `[index·2^level, (index+1)·2^level)`; level 0 is
 //! the leaf hashes themselves (`canonical::leaf_hash`). A node is *perfect* in a tree of size `n`
@@ -12,12 +13,14 @@ mod proof;
 #[cfg(test)]
 mod proptests;
 mod verify;
+mod wire;
 
 use sha2::{Digest, Sha256};
 
 pub use compact::{CompactRange, CompactRangeError, completed_nodes};
 pub use proof::{NodeSource, ProofPlan, ProveError, consistency_proof, inclusion_proof, root_at};
 pub use verify::{verify_consistency, verify_inclusion};
+pub use wire::{ConsistencyProof, InclusionProof};
 
 /// A SHA-256 digest: a leaf hash, an interior node or a root.
 pub type Hash = [u8; 32];
