@@ -14,6 +14,7 @@ mod workload;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context as _;
 use trail_core::Millis;
@@ -86,12 +87,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn note(message: &str) {
-    eprintln!("bench: {message}");
+/// A progress line on stderr, stamped with the seconds since the benchmark started.
+fn note(started: Instant, message: &str) {
+    eprintln!(
+        "bench [{:>6.1}s] {message}",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Runs every stage the arguments ask for and gathers the figures.
 pub async fn measure(args: &Args) -> anyhow::Result<Report> {
+    let started = Instant::now();
+    let note = |message: &str| note(started, message);
     let temp = tempfile::TempDir::new().context("cannot create a temporary directory")?;
     let root = match &args.keep {
         Some(dir) => {
@@ -190,6 +197,7 @@ pub async fn measure(args: &Args) -> anyhow::Result<Report> {
         report.search = Some(figures);
     }
 
+    note("closing the store; sizes on disk");
     store.close().await;
     let store_bytes = settled_size(&store_dir)?;
     let baseline_bytes = baseline.size_bytes()?;
