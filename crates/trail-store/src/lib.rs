@@ -5,12 +5,14 @@
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod postgres;
+pub mod proofs;
 pub mod sqlite;
 
 use async_trait::async_trait;
 use serde::Serialize;
 use trail_core::Millis;
 use trail_core::event::{Event, NewEvent};
+use trail_core::merkle::{Hash, NodeId};
 use trail_core::query::{Field, Filter, Search};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -96,6 +98,26 @@ pub struct LogHead {
     pub last_hash: String,
 }
 
+/// A signed checkpoint as stored: every one is kept, one per organization and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    pub root: Hash,
+    /// The C2SP signed note, exactly as it was signed.
+    pub note: String,
+    pub created_at: Millis,
+}
+
+/// An organization whose log has grown past its latest checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UncheckpointedLog {
+    pub organization_id: String,
+    /// The log's current size.
+    pub size: u64,
+    /// The size of its latest checkpoint, `None` when it has none.
+    pub checkpointed: Option<u64>,
+}
+
 /// Fields `facets` accepts.
 pub const FACET_FIELDS: [Field; 9] = [
     Field::Action,
@@ -164,8 +186,54 @@ pub trait Store: Send + Sync + 'static {
     /// Events with `from <= seq < to`, in seq order (verification, streams, exports).
     async fn events_by_seq(&self, organization_id: &str, from: u64, to: u64) -> Result<Vec<Event>>;
 
+    /// The hashes of perfect Merkle tree nodes of the organization's log, in order (level 0 is the
+    /// event's `hash`). Nodes are written in the same transaction as their events; a node whose
+    /// range is not complete yet answers `NotFound`. Backends may store only some levels and
+    /// compute the rest (`trail_core::merkle::Strided`); callers pass a whole proof plan at once.
+    async fn tree_nodes(&self, organization_id: &str, ids: &[NodeId]) -> Result<Vec<Hash>> {
+        let _ = (organization_id, ids);
+        Err(not_supported_yet())
+    }
+
+    /// Keeps a signed checkpoint of the log at `size` forever. Storing the same size again with
+    /// the same root is a no-op; with another root it is a `Conflict`.
+    async fn put_checkpoint(
+        &self,
+        organization_id: &str,
+        size: u64,
+        root: Hash,
+        note: &str,
+    ) -> Result<()> {
+        let _ = (organization_id, size, root, note);
+        Err(not_supported_yet())
+    }
+    /// The checkpoint of the largest size, if any.
+    async fn latest_checkpoint(&self, organization_id: &str) -> Result<Option<StoredCheckpoint>> {
+        let _ = organization_id;
+        Err(not_supported_yet())
+    }
+    /// The checkpoint at exactly `size`, if one was signed.
+    async fn checkpoint_at(
+        &self,
+        organization_id: &str,
+        size: u64,
+    ) -> Result<Option<StoredCheckpoint>> {
+        let _ = (organization_id, size);
+        Err(not_supported_yet())
+    }
+    /// Every organization whose log is larger than its latest checkpoint (cheap: heads only).
+    async fn uncheckpointed_logs(&self) -> Result<Vec<UncheckpointedLog>> {
+        Err(not_supported_yet())
+    }
+
     /// Finishes acknowledged work and stops the writer; later calls answer `Unavailable`.
     async fn close(&self);
+}
+
+/// What the integrity methods answer on a backend that does not implement them yet (PostgreSQL,
+/// until it stores tree nodes and checkpoints; see `conformance::integrity`).
+fn not_supported_yet() -> StoreError {
+    StoreError::Internal("not supported by this backend yet".into())
 }
 
 /// Filter predicate helpers shared by backends.

@@ -2,7 +2,7 @@
 
 use trail_store::sqlite::{SqliteOptions, SqliteStore};
 
-trail_store::conformance_tests!(async {
+async fn fresh() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let options = SqliteOptions {
         read_connections: 2,
@@ -11,4 +11,12 @@ trail_store::conformance_tests!(async {
     };
     let store = SqliteStore::open(dir.path(), options).expect("open store");
     (store, dir)
-});
+}
+
+trail_store::conformance_tests!(fresh());
+
+mod integrity {
+    use super::fresh;
+
+    trail_store::integrity_conformance_tests!(fresh());
+}

@@ -12,6 +12,7 @@ mod compact;
 mod proof;
 #[cfg(test)]
 mod proptests;
+mod stride;
 mod verify;
 mod wire;
 
@@ -19,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 pub use compact::{CompactRange, CompactRangeError, completed_nodes};
 pub use proof::{NodeSource, ProofPlan, ProveError, consistency_proof, inclusion_proof, root_at};
+pub use stride::{Strided, is_stored, stored_cover};
 pub use verify::{verify_consistency, verify_inclusion};
 pub use wire::{ConsistencyProof, InclusionProof};
 

@@ -13,15 +13,31 @@
 mod admin;
 mod append;
 pub mod fixtures;
+mod integrity;
 mod pages;
 mod search;
 mod search_values;
 
 pub use admin::*;
 pub use append::*;
+pub use integrity::*;
 pub use pages::*;
 pub use search::*;
 pub use search_values::*;
+
+/// The integrity part of the suite (tree nodes, proofs, checkpoints), separate so that a backend
+/// can adopt it once it implements those methods. Same factory as [`conformance_tests!`].
+#[macro_export]
+macro_rules! integrity_conformance_tests {
+    ($factory:expr) => {
+        $crate::conformance_tests!(@each $factory;
+            tree_nodes_form_the_root_at_every_size,
+            tree_survives_a_failed_batch,
+            proofs_from_the_store_verify,
+            checkpoints_round_trip,
+        );
+    };
+}
 
 /// Expands to one `#[tokio::test]` per conformance test. `$factory` is an expression of a future
 /// that yields `(store, guard)`; it is evaluated afresh for every test, and the store is closed

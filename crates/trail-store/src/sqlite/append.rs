@@ -5,11 +5,13 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use trail_core::event::NewEvent;
+use trail_core::merkle::CompactRange;
 
 use super::fts_rowid;
 use super::prepare::PreparedEvent;
 use super::rows::{EVENT_COLUMNS, read_event};
 use super::schema::internal;
+use super::tree;
 use crate::{Appended, Result, StoreError};
 
 /// What the writer remembers about one organization.
@@ -19,6 +21,8 @@ struct OrgState {
     next_seq: u64,
     last_hash: [u8; 32],
     dict: HashMap<String, i64>,
+    /// The Merkle tree's frontier; completed nodes are stored as each event is inserted.
+    tree: CompactRange,
 }
 
 /// The writer's caches; always equal to what is committed plus the open transaction's work.
@@ -51,12 +55,18 @@ impl WriterState {
             self.orgs.insert(organization_id.to_owned(), loaded);
         }
         let org = self.orgs.get_mut(organization_id).expect("just loaded");
-        let saved = (org.next_seq, org.last_hash, org.dict.len());
+        let saved = (
+            org.next_seq,
+            org.last_hash,
+            org.dict.len(),
+            org.tree.clone(),
+        );
         let result = append_events(conn, org, organization_id, events);
         if result.is_err() {
-            let (next_seq, last_hash, dict_len) = saved;
+            let (next_seq, last_hash, dict_len, tree) = saved;
             org.next_seq = next_seq;
             org.last_hash = last_hash;
+            org.tree = tree;
             org.dict.retain(|_, id| *id < dict_len as i64);
         }
         result
@@ -97,6 +107,7 @@ fn load_org(conn: &Connection, organization_id: &str) -> Result<OrgState> {
         next_seq,
         last_hash,
         dict,
+        tree: tree::compact_range(conn, key, next_seq)?,
     })
 }
 
@@ -189,6 +200,7 @@ fn append_events(
                 .execute(params![org.key, target, data.occurred_at.0, seq as i64])
                 .map_err(internal)?;
         }
+        tree::push_leaf(conn, org.key, &mut org.tree, hash)?;
         org.next_seq += 1;
         org.last_hash = hash;
         let appended = Appended {

@@ -3,10 +3,12 @@
 //!
 //! Layout: `schema` opens connections and migrates, `writer` + `append` + `prepare` are the write
 //! path, `search` + `matchers` compile filters, `read` + `queries` + `rows` the read path,
-//! `columns` maps fields onto columns, `admin` keeps organizations, keys and settings.
+//! `columns` maps fields onto columns, `admin` keeps organizations, keys and settings, `tree` +
+//! `checkpoints` the Merkle tree and signed checkpoints.
 
 mod admin;
 mod append;
+mod checkpoints;
 mod columns;
 mod matchers;
 mod prepare;
@@ -15,6 +17,7 @@ mod read;
 mod rows;
 mod schema;
 mod search;
+mod tree;
 mod writer;
 
 use std::path::Path;
@@ -26,13 +29,17 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 use trail_core::event::{Event, NewEvent};
+use trail_core::merkle::{Hash, NodeId};
 use trail_core::query::{Field, Search};
 use trail_core::{Millis, ids};
 
 use self::prepare::PreparedEvent;
 use self::read::Readers;
 use self::writer::{AdminJob, Job};
-use crate::{ApiKey, Appended, FacetValue, LogHead, Organization, Page, Result, Store, StoreError};
+use crate::{
+    ApiKey, Appended, FacetValue, LogHead, Organization, Page, Result, Store, StoreError,
+    StoredCheckpoint, UncheckpointedLog,
+};
 
 /// Tuning knobs; the defaults suit a small server.
 #[derive(Debug, Clone)]
@@ -93,6 +100,26 @@ impl SqliteStore {
         Ok(SqliteStore {
             jobs: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(writer)),
+            readers: Arc::new(Readers::new(
+                path,
+                options.read_connections,
+                options.cache_kib,
+                options.mmap_bytes,
+            )),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Opens an existing `trail.db` for reading only (`trail verify`): no writer, no migration,
+    /// and every connection `query_only`; writes answer `Unavailable`.
+    pub fn open_read_only(data_dir: &Path, options: SqliteOptions) -> Result<SqliteStore> {
+        let path = data_dir.join("trail.db");
+        if !path.is_file() {
+            return Err(StoreError::NotFound);
+        }
+        Ok(SqliteStore {
+            jobs: Mutex::new(None),
+            writer: Mutex::new(None),
             readers: Arc::new(Readers::new(
                 path,
                 options.read_connections,
@@ -246,6 +273,7 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         let org = organization_id.to_owned();
+        let t0 = std::time::Instant::now();
         let prepared = tokio::task::spawn_blocking(move || {
             let events: Vec<PreparedEvent> = events
                 .into_iter()
@@ -256,13 +284,16 @@ impl Store for SqliteStore {
         .await
         .map_err(|e| StoreError::Internal(format!("preparing events failed: {e}")))?;
         let (organization_id, events) = prepared;
+        let t1 = t0.elapsed();
         let (reply, answer) = oneshot::channel();
         self.send(Job::Append {
             organization_id,
             events,
             reply,
         })?;
-        answer.await.map_err(|_| unavailable())?
+        let r = answer.await.map_err(|_| unavailable())?;
+        eprintln!("PROFILE prep {t1:?} total {:?}", t0.elapsed());
+        r
     }
 
     async fn head(&self, organization_id: &str) -> Result<LogHead> {
@@ -313,6 +344,47 @@ impl Store for SqliteStore {
             queries::events_by_seq(r, conn, &org, from, to)
         })
         .await
+    }
+
+    async fn tree_nodes(&self, organization_id: &str, ids: &[NodeId]) -> Result<Vec<Hash>> {
+        let (org, ids) = (organization_id.to_owned(), ids.to_vec());
+        self.read("tree", move |r, conn| tree::read_nodes(r, conn, &org, &ids))
+            .await
+    }
+
+    async fn put_checkpoint(
+        &self,
+        organization_id: &str,
+        size: u64,
+        root: Hash,
+        note: &str,
+    ) -> Result<()> {
+        let (org, note) = (organization_id.to_owned(), note.to_owned());
+        self.write(move |conn| checkpoints::put(conn, &org, size, &root, &note))
+            .await
+    }
+
+    async fn latest_checkpoint(&self, organization_id: &str) -> Result<Option<StoredCheckpoint>> {
+        let org = organization_id.to_owned();
+        self.read("get", move |r, conn| checkpoints::latest(r, conn, &org))
+            .await
+    }
+
+    async fn checkpoint_at(
+        &self,
+        organization_id: &str,
+        size: u64,
+    ) -> Result<Option<StoredCheckpoint>> {
+        let org = organization_id.to_owned();
+        self.read("get", move |r, conn| {
+            checkpoints::checkpoint_at(r, conn, &org, size)
+        })
+        .await
+    }
+
+    async fn uncheckpointed_logs(&self) -> Result<Vec<UncheckpointedLog>> {
+        self.read("get", |_, conn| checkpoints::uncheckpointed(conn))
+            .await
     }
 
     async fn close(&self) {

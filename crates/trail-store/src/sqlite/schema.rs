@@ -10,7 +10,13 @@ use super::columns::ip_text;
 use crate::{Result, StoreError};
 
 /// `(version, sql)`, in order. A released migration is never edited; a change is a new file.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_integrity.sql"),
+    ),
+];
 
 /// Opens the writer's connection and brings the schema up to date.
 pub(super) fn open_writer(path: &Path, cache_kib: i64) -> Result<Connection> {

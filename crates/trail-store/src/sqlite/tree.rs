@@ -1,0 +1,115 @@
+//! Each organization's Merkle tree on SQLite: the writer pushes every appended leaf onto the
+//! organization's [`CompactRange`] and inserts the completed perfect nodes of every [`STRIDE`]th
+//! level into `tree_nodes`, in the same transaction; readers serve any perfect node through
+//! [`Strided`] from the leaves (`events.hash`) and those rows.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use trail_core::merkle::{CompactRange, Hash, NodeId, NodeSource, Strided, is_stored};
+
+use super::read::Readers;
+use super::schema::internal;
+use crate::{Result, StoreError};
+
+/// Interior levels kept: 4, 8, 12, … (level 0 is the events' `hash` column).
+pub(super) const STRIDE: u32 = 4;
+
+/// Appends `leaf` to the organization's tree and stores the interior nodes it completes.
+pub(super) fn push_leaf(
+    conn: &Connection,
+    org: i64,
+    range: &mut CompactRange,
+    leaf: Hash,
+) -> Result<()> {
+    let mut stored = Ok(());
+    range.push_with(leaf, |id, hash| {
+        if id.level > 0 && is_stored(id, STRIDE) && stored.is_ok() {
+            stored = conn
+                .prepare_cached(
+                    "INSERT INTO tree_nodes (org, level, idx, hash) VALUES (?, ?, ?, ?)",
+                )
+                .and_then(|mut s| s.execute(params![org, id.level, id.index as i64, &hash[..]]))
+                .map(drop)
+                .map_err(internal);
+        }
+    });
+    stored
+}
+
+/// Rebuilds the compact range of the first `size` leaves from stored nodes (at most a few
+/// hundred rows), so the writer keeps no state of its own on disk.
+pub(super) fn compact_range(conn: &Connection, org: i64, size: u64) -> Result<CompactRange> {
+    let mut ids = Vec::new();
+    let mut position = 0u64;
+    for level in (0..u64::BITS)
+        .rev()
+        .filter(|level| (size >> level) & 1 == 1)
+    {
+        ids.push(NodeId::new(level, position >> level));
+        position += 1 << level;
+    }
+    let hashes = Strided::new(StoredNodes { conn, org }, STRIDE).nodes(&ids)?;
+    CompactRange::from_parts(size, hashes).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+/// Perfect nodes of a log for readers, refusing any that reaches past the log's current size.
+pub(super) fn read_nodes(
+    readers: &Readers,
+    conn: &Connection,
+    organization_id: &str,
+    ids: &[NodeId],
+) -> Result<Vec<Hash>> {
+    let tx = conn.unchecked_transaction().map_err(internal)?;
+    let org = readers.org_key(&tx, organization_id)?;
+    let size = log_size(&tx, org)?;
+    if ids.iter().any(|id| id.end_leaf() > size || id.level >= 64) {
+        return Err(StoreError::NotFound);
+    }
+    Strided::new(StoredNodes { conn: &tx, org }, STRIDE).nodes(ids)
+}
+
+/// The number of events in the organization's log.
+pub(super) fn log_size(conn: &Connection, org: i64) -> Result<u64> {
+    conn.prepare_cached("SELECT seq FROM events WHERE org = ? ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut s| s.query_row([org], |r| r.get::<_, i64>(0)).optional())
+        .map(|last| last.map_or(0, |seq| seq as u64 + 1))
+        .map_err(internal)
+}
+
+/// The rows behind the tree: leaves from `events`, interior nodes from `tree_nodes`.
+struct StoredNodes<'c> {
+    conn: &'c Connection,
+    org: i64,
+}
+
+impl NodeSource for StoredNodes<'_> {
+    type Error = StoreError;
+
+    fn node(&self, id: NodeId) -> Result<Hash> {
+        let index = id.index as i64;
+        let hash: Option<Vec<u8>> = match id.level {
+            0 => self
+                .conn
+                .prepare_cached("SELECT hash FROM events WHERE org = ? AND seq = ?")
+                .and_then(|mut s| {
+                    s.query_row(params![self.org, index], |r| r.get(0))
+                        .optional()
+                }),
+            level => self
+                .conn
+                .prepare_cached(
+                    "SELECT hash FROM tree_nodes WHERE org = ? AND level = ? AND idx = ?",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![self.org, level, index], |r| r.get(0))
+                        .optional()
+                }),
+        }
+        .map_err(internal)?;
+        hash.and_then(|h| h.try_into().ok()).ok_or_else(|| {
+            StoreError::Internal(format!(
+                "Merkle node ({}, {}) is missing or malformed",
+                id.level, id.index
+            ))
+        })
+    }
+}
