@@ -42,6 +42,9 @@ pub struct Settings {
     /// The operator credential; when `None` one is generated on first start and printed once.
     pub admin_token: Option<Secret>,
     pub log_origin: String,
+    /// Files of the keys that sign checkpoints, each generated when missing; empty means
+    /// `<data_dir>/log-signing.key`. Two during a key rotation: every checkpoint gets both signatures.
+    pub log_signing_key_files: Vec<PathBuf>,
     pub log_format: LogFormat,
     pub limits: Limits,
     /// Create a "Default" organization on first start (so the printed curl line works as is).
@@ -57,6 +60,7 @@ impl Settings {
             database_url: None,
             admin_token: Some(Secret(admin_token.to_owned())),
             log_origin: "trail.test".into(),
+            log_signing_key_files: Vec::new(),
             log_format: LogFormat::Text,
             limits: Limits::default(),
             bootstrap_organization: false,
@@ -118,6 +122,13 @@ impl Settings {
                 .clone()
                 .or(file.log_origin)
                 .unwrap_or_else(default_origin),
+            log_signing_key_files: match args.log_signing_key_file.as_slice() {
+                [] => file
+                    .log_signing_key_file
+                    .map(KeyFiles::into_vec)
+                    .unwrap_or_default(),
+                given => given.to_vec(),
+            },
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             limits,
             bootstrap_organization: true,
@@ -143,11 +154,29 @@ struct FileSettings {
     database_url: Option<String>,
     admin_token: Option<String>,
     log_origin: Option<String>,
+    log_signing_key_file: Option<KeyFiles>,
     log_format: Option<LogFormat>,
     max_request_bytes: Option<usize>,
     max_events_per_request: Option<usize>,
     max_metadata_bytes: Option<usize>,
     max_string_bytes: Option<usize>,
+}
+
+/// `log_signing_key_file`: one path, or a list of them during a key rotation.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum KeyFiles {
+    One(PathBuf),
+    Many(Vec<PathBuf>),
+}
+
+impl KeyFiles {
+    fn into_vec(self) -> Vec<PathBuf> {
+        match self {
+            KeyFiles::One(path) => vec![path],
+            KeyFiles::Many(paths) => paths,
+        }
+    }
 }
 
 impl FileSettings {
@@ -191,6 +220,16 @@ pub struct ServeArgs {
     /// Checkpoint origin prefix [default: the host name].
     #[arg(long, env = "TRAIL_LOG_ORIGIN", value_name = "NAME")]
     pub log_origin: Option<String>,
+    /// File of the key that signs checkpoints (`PRIVATE+KEY+…`), generated when missing
+    /// [default: <data dir>/log-signing.key]. Give it twice (or comma-separate the variable) to
+    /// rotate keys: every checkpoint is then signed by both, the first listed first.
+    #[arg(
+        long,
+        env = "TRAIL_LOG_SIGNING_KEY_FILE",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    pub log_signing_key_file: Vec<PathBuf>,
     /// Log line format [default: text]. The level comes from RUST_LOG (default `info`).
     #[arg(long, env = "TRAIL_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
@@ -231,6 +270,27 @@ mod tests {
         assert_eq!(settings.data_dir, PathBuf::from("/srv/trail"));
         assert_eq!(settings.limits.max_events_per_request, 10);
         assert_eq!(settings.limits.max_string_len, 1024);
+    }
+
+    #[test]
+    fn key_files_come_from_flags_or_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trail.toml");
+        std::fs::write(
+            &path,
+            "log_signing_key_file = [\"/k/new.key\", \"/k/old.key\"]\n",
+        )
+        .unwrap();
+        let mut args = ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let settings = Settings::load(&args).unwrap();
+        let from_file = [PathBuf::from("/k/new.key"), PathBuf::from("/k/old.key")];
+        assert_eq!(settings.log_signing_key_files, from_file);
+        args.log_signing_key_file = vec![PathBuf::from("/flag.key")];
+        let settings = Settings::load(&args).unwrap();
+        assert_eq!(settings.log_signing_key_files, [PathBuf::from("/flag.key")]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod integrity;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
@@ -44,11 +45,13 @@ impl Running {
     }
 }
 
-/// A built application: the router and the store it serves.
+/// A built application: the router, the store it serves and the state its jobs share.
 pub struct App {
     pub router: Router,
     pub store: Arc<dyn Store>,
     pub boot: bootstrap::Bootstrap,
+    /// What handlers and background jobs share (tests drain jobs with it).
+    pub state: AppState,
 }
 
 /// Opens the store named by `settings`, runs first-start setup, and builds the router.
@@ -76,6 +79,7 @@ pub async fn build_with_store(settings: Settings, store: Arc<dyn Store>) -> anyh
     let boot = bootstrap::run(store.as_ref(), &settings)
         .await
         .context("first-start setup")?;
+    let log_keys = integrity::LogKeys::load(&settings).context("loading the log signing keys")?;
     let (api, openapi) = routes::router();
     let openapi_json = Arc::new(
         openapi
@@ -87,6 +91,7 @@ pub async fn build_with_store(settings: Settings, store: Arc<dyn Store>) -> anyh
         settings,
         boot.operator_hash,
         telemetry::metrics_handle(),
+        log_keys,
     );
     let router = api
         .route("/", axum::routing::get(routes::ops::landing))
@@ -105,28 +110,42 @@ pub async fn build_with_store(settings: Settings, store: Arc<dyn Store>) -> anyh
         .fallback(|| async { error::ApiError::not_found("route") })
         .layer(axum::middleware::from_fn(telemetry::track_http))
         .layer(TraceLayer::new_for_http())
-        .with_state(state);
+        .with_state(state.clone());
     Ok(App {
         router,
         store,
         boot,
+        state,
     })
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish and
-/// closes the store, which completes every acknowledged write.
+/// Serves `app` on `listener` and runs the background jobs until `shutdown` resolves, then lets
+/// in-flight requests finish, stops the jobs, signs a last checkpoint and closes the store, which
+/// completes every acknowledged write.
 pub async fn run(
     app: App,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let App { router, store, .. } = app;
+    let App {
+        router,
+        store,
+        state,
+        ..
+    } = app;
+    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(());
+    let checkpoints = integrity::spawn_checkpoint_job(state.clone(), jobs_stopped);
     let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await;
+    drop(stop_jobs);
+    let _ = checkpoints.await;
+    if let Err(e) = integrity::checkpoint_once(&state).await {
+        tracing::warn!(error = %format!("{e:#}"), "Could not sign the last checkpoints");
+    }
     store.close().await;
     tracing::info!("Server stopped");
     served.context("serving HTTP")

@@ -6,6 +6,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use trail_store::Store;
 
 use crate::config::Settings;
+use crate::integrity::LogKeys;
 
 /// Cheap to clone: one `Arc`.
 #[derive(Clone)]
@@ -17,6 +18,8 @@ pub struct Inner {
     /// SHA-256 of the operator credential.
     pub operator_hash: [u8; 32],
     pub metrics: PrometheusHandle,
+    /// The keys that sign checkpoints.
+    pub log_keys: LogKeys,
 }
 
 impl AppState {
@@ -25,12 +28,14 @@ impl AppState {
         settings: Settings,
         operator_hash: [u8; 32],
         metrics: PrometheusHandle,
+        log_keys: LogKeys,
     ) -> Self {
         Self(Arc::new(Inner {
             store,
             settings,
             operator_hash,
             metrics,
+            log_keys,
         }))
     }
 }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use trail_core::Millis;
 use trail_core::cursor::Cursor;
 use trail_core::event::Event;
+use trail_core::merkle::InclusionProof;
 use trail_core::query::{self, Field, Order, Search, SortKey, StructuredFilter};
 use trail_core::time::parse_time_bound;
 use trail_core::validate::{self, BodyError};
@@ -377,7 +378,16 @@ pub async fn facets(
     }))
 }
 
-/// One event by id.
+/// An event with its inclusion proof against the latest checkpoint (`null` until one covers it).
+/// `proof` is not part of the leaf hash.
+#[derive(Serialize)]
+pub struct EventWithProof {
+    #[serde(flatten)]
+    event: Event,
+    proof: Option<InclusionProof>,
+}
+
+/// One event by id, with its inclusion proof under `proof`.
 #[utoipa::path(get, path = "/v1/events/{id}", tag = "events", params(("id" = String, Path, description = "Event id"), OrgParam),
     responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 pub async fn get_event(
@@ -385,7 +395,7 @@ pub async fn get_event(
     principal: Principal,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Event>> {
+) -> ApiResult<Json<EventWithProof>> {
     principal.require("events:read")?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = principal
@@ -396,5 +406,6 @@ pub async fn get_event(
         .get_event(&org, &id)
         .await
         .map_err(|e| ApiError::from_store(e, "event"))?;
-    Ok(Json(event))
+    let proof = super::log::proof_for_event(&state, &org, event.seq).await;
+    Ok(Json(EventWithProof { event, proof }))
 }

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod events;
+pub mod log;
 pub mod ops;
 pub mod organizations;
 
@@ -22,6 +23,7 @@ use crate::state::AppState;
     security(("bearer" = [])),
     tags(
         (name = "events", description = "Ingest and search audit events"),
+        (name = "integrity", description = "Signed checkpoints, the public key and Merkle proofs"),
         (name = "administration", description = "Organizations and API keys"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
@@ -64,6 +66,10 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(events::count))
         .routes(routes!(events::facets))
         .routes(routes!(events::get_event))
+        .routes(routes!(log::checkpoint))
+        .routes(routes!(log::public_key))
+        .routes(routes!(log::inclusion))
+        .routes(routes!(log::consistency))
         .routes(routes!(organizations::create, organizations::list))
         .routes(routes!(organizations::get_one))
         .routes(routes!(api_keys::create, api_keys::list))

@@ -17,6 +17,8 @@ pub const OPERATOR: &str = "test-operator-token";
 #[derive(Clone)]
 pub struct TestApp {
     pub router: Router,
+    /// The application's shared state (background jobs are drained with it).
+    pub state: trail_server::state::AppState,
     _guard: std::sync::Arc<Guard>,
 }
 
@@ -185,6 +187,7 @@ impl TestApp {
         };
         TestApp {
             router: app.router,
+            state: app.state,
             _guard: std::sync::Arc::new(guard),
         }
     }
