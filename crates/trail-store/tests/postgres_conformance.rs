@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio_postgres::NoTls;
 use trail_core::canonical::leaf_hash;
 use trail_core::event::{Event, GENESIS_PREV, NewEvent};
-use trail_store::conformance::fixtures::{at, client_event, dataset, event};
+use trail_store::conformance::fixtures::{at, client_event, event};
 use trail_store::postgres::{PostgresOptions, PostgresStore};
 use trail_store::{Store, StoreError};
 
@@ -231,20 +231,8 @@ async fn cut_connections_are_unavailable_then_reconnect_without_losing_acknowled
                 .unwrap();
         }
         loop {
-            match store
-                .append(
-                    &org,
-                    dataset()
-                        .into_iter()
-                        .map(|mut e| {
-                            e.client_id = false;
-                            e.data.id = trail_core::ids::new_event_id();
-                            e
-                        })
-                        .collect(),
-                )
-                .await
-            {
+            let batch = (0..5).map(|i| at(event("user.login"), i)).collect();
+            match store.append(&org, batch).await {
                 Ok(appended) => {
                     acknowledged += appended.len() as u64;
                     break;
@@ -285,4 +273,125 @@ fn test_database_urls_swap_the_database_name() {
     );
     assert_eq!(with_dbname("postgresql://h", "x"), "postgresql://h/x");
     assert_eq!(with_dbname("host=h user=u", "x"), "host=h user=u dbname=x");
+}
+
+/// A typical event (the DESIGN.md example's shape), its values drawn from `r`.
+fn typical(r: u64, now: trail_core::Millis) -> NewEvent {
+    const ACTIONS: [&str; 6] = [
+        "user.login",
+        "member.invited",
+        "member.role_changed",
+        "scan.started",
+        "api_key.created",
+        "settings.updated",
+    ];
+    let pick = |n: u64, salt: u64| ((r >> (salt * 5)) ^ (r >> 40)) % n;
+    let (user, target) = (pick(500, 2), pick(5000, 3));
+    let mut new = event(ACTIONS[pick(6, 1) as usize]);
+    let data = &mut new.data;
+    data.occurred_at = trail_core::Millis(now.0 - (r % 90 * 86_400_000 / 90) as i64);
+    data.actor.name = Some(format!("User Number{user}"));
+    data.actor.email = Some(format!("user{user}@example.com"));
+    data.actor.role = Some(["Admin", "Member", "Owner"][pick(3, 4) as usize].into());
+    data.resource = Some(trail_core::Resource {
+        kind: "member".into(),
+        id: Some(format!("usr_{target}")),
+        name: Some(format!("Member {target}")),
+    });
+    data.source = Some(["web_ui", "api", "background_task", "cli"][pick(4, 5) as usize].into());
+    data.description = Some(format!(
+        "User Number{user} did {} on Member {target}",
+        data.action
+    ));
+    data.context = Some(trail_core::Context {
+        ip: Some(format!(
+            "10.{}.{}.{}",
+            pick(4, 7),
+            pick(256, 8),
+            pick(256, 9)
+        )),
+        ..Default::default()
+    });
+    data.metadata = serde_json::json!({"plan": "enterprise"})
+        .as_object()
+        .cloned();
+    new.received_at = now;
+    new
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `TRAIL_TEST_DATABASE_URL=… cargo test -p trail-store --release --test postgres_conformance -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a test"]
+async fn measure_batch_ingest_against_one_insert_per_event() {
+    let Some(url) = test_database_url() else {
+        return;
+    };
+    let total = env_number("TRAIL_BENCH_EVENTS", 200_000);
+    let database = TestDatabase::create(&url).await;
+    let store = database.connect().await;
+    let org = store.create_organization("Bench").await.unwrap().id;
+    let now = trail_core::Millis::now();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let events: Vec<NewEvent> = (0..total)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            typical(state, now)
+        })
+        .collect();
+    // `TRAIL_BENCH_WRITERS` clients, each sending batches of 1000 (group commit merges them).
+    let writers: usize = env_number("TRAIL_BENCH_WRITERS", 4);
+    let store: Arc<dyn Store> = Arc::new(store);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for writer in 0..writers {
+        let mine: Vec<NewEvent> = events
+            .iter()
+            .skip(writer)
+            .step_by(writers)
+            .cloned()
+            .collect();
+        let (store, org) = (Arc::clone(&store), org.clone());
+        tasks.push(tokio::spawn(async move {
+            for batch in mine.chunks(1000) {
+                store.append(&org, batch.to_vec()).await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let batch_rate = total as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "batch ingest: {total} events, batches of 1000 from {writers} writers: {batch_rate:.0} events/s"
+    );
+
+    // The naive baseline: one INSERT, and so one transaction, per event into an equivalent
+    // table (same columns and indexes), copying the rows the batch path stored.
+    let naive = total.min(20_000) as i64;
+    let client = admin_client(&database.url).await;
+    let copy = "CREATE TABLE naive_events (LIKE events INCLUDING ALL)";
+    client.batch_execute(copy).await.unwrap();
+    let insert =
+        "INSERT INTO naive_events SELECT * FROM events WHERE organization_id = $1 AND seq = $2";
+    let insert = client.prepare(insert).await.unwrap();
+    let started = Instant::now();
+    for seq in 0..naive {
+        client.execute(&insert, &[&org, &seq]).await.unwrap();
+    }
+    let naive_rate = naive as f64 / started.elapsed().as_secs_f64();
+    println!("naive baseline: {naive} single-row INSERTs: {naive_rate:.0} events/s");
+    println!(
+        "batch ingest is {:.1}x the naive baseline",
+        batch_rate / naive_rate
+    );
+    store.close().await;
 }

@@ -1,15 +1,17 @@
 //! One group commit for one organization: lock the organization's head row, resolve client ids,
-//! seal every new event after the locked head, insert them all with one multi-row statement,
+//! hash every new event after the locked head, insert them all with one multi-row statement,
 //! move the head, commit. The head row lock is what serialises appends across nodes: no node
 //! trusts a head it remembers, each reads it under the lock.
 
 use std::collections::{HashMap, HashSet};
 
 use deadpool_postgres::Transaction;
+use tokio_postgres::types::ToSql;
 use trail_core::event::{EVENT_FORMAT_VERSION, Event, EventData, NewEvent};
 
-use super::columns::{EVENT_COLUMNS, EventRows, INSERT_EVENTS, read_event};
+use super::columns::{EVENT_COLUMNS, EventRows, INSERT_EVENTS, Sealed, read_event};
 use super::error::db_error;
+use super::prepare::Prepared;
 use crate::{Appended, Result, StoreError};
 
 const LOCK_HEAD: &str =
@@ -21,23 +23,25 @@ const MOVE_HEAD: &str =
 pub(super) type Outcome = Result<Vec<Appended>>;
 
 /// The organization's log head while the group is being sealed.
+#[derive(Clone, Copy)]
 struct Head {
     next_seq: u64,
-    last_hash: String,
+    last_hash: [u8; 32],
 }
 
 /// A client id written earlier in this group: what it became and its body.
-struct Written {
+struct Written<'a> {
     appended: Appended,
-    data: EventData,
+    data: &'a EventData,
 }
 
-/// Runs the group's work in `tx` (which the caller commits) and returns each request's outcome;
-/// an `Err` fails the whole group. Requests that fail alone (an id conflict) leave no trace.
+/// Runs the group's work in `tx` (which the caller commits) and returns each request's outcome
+/// and the number of events inserted; an `Err` fails the whole group. A request that fails alone
+/// (an id conflict) leaves no trace.
 pub(super) async fn append_group(
     tx: &Transaction<'_>,
     organization_id: &str,
-    requests: &[Vec<NewEvent>],
+    requests: &[Vec<Prepared>],
 ) -> Result<(Vec<Outcome>, u64)> {
     let lock = tx.prepare_cached(LOCK_HEAD).await.map_err(db_error)?;
     let Some(row) = tx
@@ -52,17 +56,18 @@ pub(super) async fn append_group(
     let last_hash: &[u8] = row.get(1);
     let mut head = Head {
         next_seq: next_seq as u64,
-        last_hash: hex::encode(last_hash),
+        last_hash: last_hash
+            .try_into()
+            .map_err(|_| StoreError::Internal("stored head hash is not 32 bytes".into()))?,
     };
     let stored = stored_events(tx, organization_id, requests).await?;
-    let mut written: HashMap<String, Written> = HashMap::new();
-    let mut sealed: Vec<Event> = Vec::new();
+    let mut written: HashMap<&str, Written<'_>> = HashMap::new();
+    let mut sealed: Vec<Sealed<'_>> = Vec::new();
     let mut outcomes = Vec::with_capacity(requests.len());
     for request in requests {
-        let saved = (head.next_seq, head.last_hash.clone(), sealed.len());
+        let (saved_head, saved_len) = (head, sealed.len());
         let mut mine = HashMap::new();
         let outcome = seal_request(
-            organization_id,
             request,
             &mut head,
             &stored,
@@ -73,8 +78,8 @@ pub(super) async fn append_group(
         match outcome {
             Ok(_) => written.extend(mine),
             Err(_) => {
-                (head.next_seq, head.last_hash) = (saved.0, saved.1);
-                sealed.truncate(saved.2);
+                head = saved_head;
+                sealed.truncate(saved_len);
             }
         }
         outcomes.push(outcome);
@@ -84,23 +89,18 @@ pub(super) async fn append_group(
     }
     let mut rows = EventRows::default();
     for event in &sealed {
-        rows.push(event)?;
+        rows.push(event);
     }
     let insert = tx.prepare_cached(INSERT_EVENTS).await.map_err(db_error)?;
     let version = i16::from(EVENT_FORMAT_VERSION);
-    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-        vec![&organization_id, &version];
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&organization_id, &version];
     params.extend(rows.params());
     tx.execute(&insert, &params).await.map_err(db_error)?;
-    let last_hash =
-        hex::decode(&head.last_hash).map_err(|e| StoreError::Internal(e.to_string()))?;
     let move_head = tx.prepare_cached(MOVE_HEAD).await.map_err(db_error)?;
-    tx.execute(
-        &move_head,
-        &[&organization_id, &(head.next_seq as i64), &last_hash],
-    )
-    .await
-    .map_err(db_error)?;
+    let (next_seq, last_hash) = (head.next_seq as i64, &head.last_hash[..]);
+    tx.execute(&move_head, &[&organization_id, &next_seq, &last_hash])
+        .await
+        .map_err(db_error)?;
     Ok((outcomes, rows.len() as u64))
 }
 
@@ -108,13 +108,13 @@ pub(super) async fn append_group(
 async fn stored_events(
     tx: &Transaction<'_>,
     organization_id: &str,
-    requests: &[Vec<NewEvent>],
+    requests: &[Vec<Prepared>],
 ) -> Result<HashMap<String, Event>> {
     let ids: HashSet<&str> = requests
         .iter()
         .flatten()
-        .filter(|new| new.client_id)
-        .map(|new| new.data.id.as_str())
+        .filter(|p| p.new.client_id)
+        .map(|p| p.new.data.id.as_str())
         .collect();
     if ids.is_empty() {
         return Ok(HashMap::new());
@@ -135,42 +135,45 @@ async fn stored_events(
 
 /// Seals one request's new events onto `sealed` after `head`; client ids seen before (in this
 /// request, earlier in the group, or stored) answer with the original or fail the request.
-fn seal_request(
-    organization_id: &str,
-    request: &[NewEvent],
+fn seal_request<'a>(
+    request: &'a [Prepared],
     head: &mut Head,
-    stored: &HashMap<String, Event>,
-    written: &HashMap<String, Written>,
-    mine: &mut HashMap<String, Written>,
-    sealed: &mut Vec<Event>,
+    stored: &'a HashMap<String, Event>,
+    written: &HashMap<&'a str, Written<'a>>,
+    mine: &mut HashMap<&'a str, Written<'a>>,
+    sealed: &mut Vec<Sealed<'a>>,
 ) -> Outcome {
     let mut out = Vec::with_capacity(request.len());
-    for new in request {
+    for prepared in request {
+        let new = &prepared.new;
         if new.client_id
             && let Some(original) = earlier_write(new, stored, written, mine)?
         {
             out.push(original);
             continue;
         }
-        let event = Event::seal(organization_id, head.next_seq, &head.last_hash, new.clone());
+        let (seq, prev) = (head.next_seq, head.last_hash);
+        let hash = prepared.leaf_hash(&prev, seq);
         let appended = Appended {
-            id: event.data.id.clone(),
-            seq: event.seq,
-            hash: event.hash.clone(),
+            id: new.data.id.clone(),
+            seq,
+            hash: hex::encode(hash),
         };
         head.next_seq += 1;
-        head.last_hash.clone_from(&event.hash);
+        head.last_hash = hash;
         if new.client_id {
-            let data = new.data.clone();
-            mine.insert(
-                data.id.clone(),
-                Written {
-                    appended: appended.clone(),
-                    data,
-                },
-            );
+            let written = Written {
+                appended: appended.clone(),
+                data: &new.data,
+            };
+            mine.insert(new.data.id.as_str(), written);
         }
-        sealed.push(event);
+        sealed.push(Sealed {
+            prepared,
+            seq,
+            prev,
+            hash,
+        });
         out.push(appended);
     }
     Ok(out)
@@ -181,12 +184,12 @@ fn seal_request(
 fn earlier_write(
     new: &NewEvent,
     stored: &HashMap<String, Event>,
-    written: &HashMap<String, Written>,
-    mine: &HashMap<String, Written>,
+    written: &HashMap<&str, Written<'_>>,
+    mine: &HashMap<&str, Written<'_>>,
 ) -> Result<Option<Appended>> {
-    let id = &new.data.id;
+    let id = new.data.id.as_str();
     let (original, data) = if let Some(w) = mine.get(id).or_else(|| written.get(id)) {
-        (w.appended.clone(), &w.data)
+        (w.appended.clone(), w.data)
     } else if let Some(event) = stored.get(id) {
         let appended = Appended {
             id: event.data.id.clone(),
@@ -199,6 +202,6 @@ fn earlier_write(
     };
     match new.same_write_as(data) {
         true => Ok(Some(original)),
-        false => Err(StoreError::IdConflict { id: id.clone() }),
+        false => Err(StoreError::IdConflict { id: id.to_owned() }),
     }
 }

@@ -1,4 +1,4 @@
-//! How an event maps onto a row of `events`: the column arrays of a multi-row insert, and the
+//! How events map onto rows of `events`: the column arrays of a multi-row insert, and the
 //! row → [`Event`] conversion. The event's content lives in `data` exactly as serialised; the
 //! other columns are searchable copies.
 
@@ -9,7 +9,7 @@ use tokio_postgres::types::ToSql;
 use trail_core::Millis;
 use trail_core::event::{Event, EventData};
 
-use super::text::index_words;
+use super::prepare::Prepared;
 use crate::{Result, StoreError};
 
 /// Columns of `events e` that [`read_event`] reads, in order.
@@ -25,52 +25,40 @@ pub(super) fn is_server_id(id: &str) -> bool {
     })
 }
 
-/// The `ip` column: only a canonically spelled address (others stay searchable as text only).
-fn ip_column(data: &EventData) -> Option<IpAddr> {
-    let ip = data.ip()?;
-    let addr: IpAddr = ip.parse().ok()?;
-    (addr.to_string() == ip).then_some(addr)
-}
-
-/// PostgreSQL text cannot hold NUL; the searchable copies drop it (`data` keeps it, escaped).
-fn searchable(value: &str) -> String {
-    value.replace('\0', "")
-}
-
-fn searchable_opt(value: Option<&str>) -> Option<String> {
-    value.map(searchable)
-}
-
-fn hash_bytes(hex_hash: &str) -> Result<Vec<u8>> {
-    hex::decode(hex_hash).map_err(|e| StoreError::Internal(format!("bad leaf hash: {e}")))
+/// One event of an insert: its prepared values and its place in the log.
+pub(super) struct Sealed<'a> {
+    pub prepared: &'a Prepared,
+    pub seq: u64,
+    pub prev: [u8; 32],
+    pub hash: [u8; 32],
 }
 
 /// The events of one insert, column by column, for `INSERT … SELECT … FROM unnest(…)`.
 #[derive(Default)]
-pub(super) struct EventRows {
+pub(super) struct EventRows<'a> {
     seq: Vec<i64>,
-    id: Vec<String>,
+    id: Vec<&'a str>,
     occurred_at: Vec<i64>,
     received_at: Vec<i64>,
-    prev: Vec<Vec<u8>>,
-    hash: Vec<Vec<u8>>,
-    action: Vec<String>,
-    area: Vec<String>,
-    outcome: Vec<String>,
-    actor_id: Vec<String>,
-    actor_type: Vec<String>,
-    actor_name: Vec<Option<String>>,
-    actor_email: Vec<Option<String>>,
-    actor_role: Vec<Option<String>>,
-    resource_type: Vec<Option<String>>,
-    resource_id: Vec<Option<String>>,
-    resource_name: Vec<Option<String>>,
-    source: Vec<Option<String>>,
-    country: Vec<Option<String>>,
+    prev: Vec<&'a [u8]>,
+    hash: Vec<&'a [u8]>,
+    action: Vec<&'a str>,
+    area: Vec<&'a str>,
+    outcome: Vec<&'static str>,
+    actor_id: Vec<&'a str>,
+    actor_type: Vec<&'a str>,
+    actor_name: Vec<Option<&'a str>>,
+    actor_email: Vec<Option<&'a str>>,
+    actor_role: Vec<Option<&'a str>>,
+    resource_type: Vec<Option<&'a str>>,
+    resource_id: Vec<Option<&'a str>>,
+    resource_name: Vec<Option<&'a str>>,
+    source: Vec<Option<&'a str>>,
+    country: Vec<Option<&'a str>>,
     ip: Vec<Option<IpAddr>>,
-    targets: Vec<Option<String>>,
-    words: Vec<String>,
-    data: Vec<String>,
+    targets: Vec<Option<&'a str>>,
+    words: Vec<&'a str>,
+    data: Vec<&'a str>,
 }
 
 /// Inserts the rows of [`EventRows::params`]; `$1` is the organization, `$2` the format version.
@@ -81,7 +69,8 @@ pub(super) const INSERT_EVENTS: &str = "INSERT INTO events (organization_id, seq
     SELECT $1::text, u.seq, u.id, $2::smallint, u.occurred_at, u.received_at, u.prev, u.hash, u.action, u.area, \
     u.outcome, u.actor_id, u.actor_type, u.actor_name, u.actor_email, u.actor_role, \
     u.resource_type, u.resource_id, u.resource_name, u.source, u.country, u.ip, \
-    ARRAY(SELECT json_array_elements_text(u.targets::json)), \
+    CASE WHEN u.targets IS NULL THEN '{}' \
+    ELSE ARRAY(SELECT json_array_elements_text(u.targets::json)) END, \
     array_to_tsvector(string_to_array(u.words, ' ')), u.data::json \
     FROM unnest($3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bytea[], $8::bytea[], \
     $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], \
@@ -91,57 +80,36 @@ pub(super) const INSERT_EVENTS: &str = "INSERT INTO events (organization_id, seq
     actor_type, actor_name, actor_email, actor_role, resource_type, resource_id, resource_name, \
     source, country, ip, targets, words, data)";
 
-impl EventRows {
+impl<'a> EventRows<'a> {
     pub fn len(&self) -> usize {
         self.seq.len()
     }
 
-    pub fn push(&mut self, event: &Event) -> Result<()> {
-        let data = &event.data;
-        let resource = data.resource.as_ref();
-        let mut target_keys: Vec<String> = data
-            .targets
-            .iter()
-            .flat_map(|t| [t.id.as_deref(), t.name.as_deref()])
-            .flatten()
-            .map(|value| searchable(value).to_ascii_lowercase())
-            .collect();
-        target_keys.sort_unstable();
-        target_keys.dedup();
+    pub fn push(&mut self, event: &'a Sealed<'a>) {
+        let (row, new) = (&event.prepared.row, &event.prepared.new);
         self.seq.push(event.seq as i64);
-        self.id.push(searchable(&data.id));
-        self.occurred_at.push(data.occurred_at.0);
-        self.received_at.push(event.received_at.0);
-        self.prev.push(hash_bytes(&event.prev)?);
-        self.hash.push(hash_bytes(&event.hash)?);
-        self.action.push(searchable(&data.action));
-        self.area.push(searchable(&data.area));
-        self.outcome.push(data.outcome.as_str().to_owned());
-        self.actor_id.push(searchable(&data.actor.id));
-        self.actor_type.push(searchable(&data.actor.kind));
-        self.actor_name
-            .push(searchable_opt(data.actor.name.as_deref()));
-        self.actor_email
-            .push(searchable_opt(data.actor.email.as_deref()));
-        self.actor_role
-            .push(searchable_opt(data.actor.role.as_deref()));
-        self.resource_type
-            .push(resource.map(|r| searchable(&r.kind)));
-        self.resource_id
-            .push(searchable_opt(resource.and_then(|r| r.id.as_deref())));
-        self.resource_name
-            .push(searchable_opt(resource.and_then(|r| r.name.as_deref())));
-        self.source.push(searchable_opt(data.source.as_deref()));
-        self.country.push(searchable_opt(data.country()));
-        self.ip.push(ip_column(data));
-        self.targets.push(
-            (!target_keys.is_empty())
-                .then(|| serde_json::to_string(&target_keys).expect("strings serialize")),
-        );
-        self.words.push(index_words(data));
-        self.data
-            .push(serde_json::to_string(data).expect("events serialize"));
-        Ok(())
+        self.id.push(&row.id);
+        self.occurred_at.push(new.data.occurred_at.0);
+        self.received_at.push(new.received_at.0);
+        self.prev.push(&event.prev);
+        self.hash.push(&event.hash);
+        self.action.push(&row.action);
+        self.area.push(&row.area);
+        self.outcome.push(new.data.outcome.as_str());
+        self.actor_id.push(&row.actor_id);
+        self.actor_type.push(&row.actor_type);
+        self.actor_name.push(row.actor_name.as_deref());
+        self.actor_email.push(row.actor_email.as_deref());
+        self.actor_role.push(row.actor_role.as_deref());
+        self.resource_type.push(row.resource_type.as_deref());
+        self.resource_id.push(row.resource_id.as_deref());
+        self.resource_name.push(row.resource_name.as_deref());
+        self.source.push(row.source.as_deref());
+        self.country.push(row.country.as_deref());
+        self.ip.push(row.ip);
+        self.targets.push(row.targets.as_deref());
+        self.words.push(&row.words);
+        self.data.push(&row.data);
     }
 
     /// The parameters `$3…` of [`INSERT_EVENTS`], in order.

@@ -8,6 +8,7 @@ mod columns;
 mod error;
 mod filter;
 mod matchers;
+mod prepare;
 mod queries;
 mod schema;
 mod sequencer;
@@ -27,6 +28,7 @@ use trail_core::event::{Event, NewEvent};
 use trail_core::query::{Field, Search};
 
 use self::error::{db_error, pool_error};
+use self::prepare::Prepared;
 use self::sequencer::Sequencer;
 use crate::{ApiKey, Appended, FacetValue, LogHead, Organization, Page, Result, Store, StoreError};
 
@@ -206,7 +208,18 @@ impl Store for PostgresStore {
     }
 
     async fn append(&self, organization_id: &str, events: Vec<NewEvent>) -> Result<Vec<Appended>> {
-        self.sequencer.append(organization_id, events).await
+        // Serialising and canonicalising is CPU work: off the async workers, and before the lock.
+        let org = organization_id.to_owned();
+        let prepared = tokio::task::spawn_blocking(move || {
+            let prepared: Vec<Prepared> = events
+                .into_iter()
+                .map(|new| Prepared::new(&org, new))
+                .collect();
+            prepared
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("preparing events failed: {e}")))?;
+        self.sequencer.append(organization_id, prepared).await
     }
 
     async fn head(&self, organization_id: &str) -> Result<LogHead> {

@@ -9,14 +9,14 @@ use std::time::Instant;
 
 use deadpool_postgres::Pool;
 use tokio::sync::{Notify, oneshot};
-use trail_core::event::NewEvent;
 
 use super::append::{Outcome, append_group};
 use super::error::{db_error, pool_error};
+use super::prepare::Prepared;
 use crate::{Appended, Result, StoreError};
 
 struct Request {
-    events: Vec<NewEvent>,
+    events: Vec<Prepared>,
     reply: oneshot::Sender<Outcome>,
 }
 
@@ -48,7 +48,7 @@ impl Sequencer {
     pub async fn append(
         self: &Arc<Self>,
         organization_id: &str,
-        events: Vec<NewEvent>,
+        events: Vec<Prepared>,
     ) -> Result<Vec<Appended>> {
         let (reply, answer) = oneshot::channel();
         let request = Request { events, reply };
@@ -155,7 +155,7 @@ impl Sequencer {
     async fn transaction(
         &self,
         organization_id: &str,
-        batches: &[Vec<NewEvent>],
+        batches: &[Vec<Prepared>],
     ) -> Result<Vec<Outcome>> {
         let started = Instant::now();
         let mut client = self.pool.get().await.map_err(pool_error)?;
