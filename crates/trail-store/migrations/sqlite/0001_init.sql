@@ -72,16 +72,14 @@ CREATE TABLE events (
 ) WITHOUT ROWID;
 
 CREATE UNIQUE INDEX events_id ON events (org, id);
-CREATE INDEX events_occurred ON events (org, occurred_at, seq);
+-- The time index carries every dictionary column, so that a filter on the rarer-used ones
+-- (outcome, actor type and role, resource type, country) is checked in the index itself.
+CREATE INDEX events_occurred ON events (org, occurred_at, seq, action, area, source, outcome,
+    actor_type, actor_role, resource_type, country);
 CREATE INDEX events_action ON events (org, action, occurred_at, seq);
 CREATE INDEX events_area ON events (org, area, occurred_at, seq);
-CREATE INDEX events_outcome ON events (org, outcome, occurred_at, seq);
-CREATE INDEX events_actor_type ON events (org, actor_type, occurred_at, seq);
-CREATE INDEX events_actor_id ON events (org, actor_id, occurred_at, seq);
 CREATE INDEX events_source ON events (org, source, occurred_at, seq) WHERE source IS NOT NULL;
-CREATE INDEX events_actor_role ON events (org, actor_role, occurred_at, seq) WHERE actor_role IS NOT NULL;
-CREATE INDEX events_resource_type ON events (org, resource_type, occurred_at, seq) WHERE resource_type IS NOT NULL;
-CREATE INDEX events_country ON events (org, country, occurred_at, seq) WHERE country IS NOT NULL;
+CREATE INDEX events_actor_id ON events (org, actor_id, occurred_at, seq);
 CREATE INDEX events_actor_name ON events (org, actor_name, occurred_at, seq) WHERE actor_name IS NOT NULL;
 CREATE INDEX events_actor_email ON events (org, actor_email, occurred_at, seq) WHERE actor_email IS NOT NULL;
 CREATE INDEX events_resource_id ON events (org, resource_id, occurred_at, seq) WHERE resource_id IS NOT NULL;

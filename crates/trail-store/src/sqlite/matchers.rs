@@ -59,22 +59,20 @@ pub(super) fn matcher_sql(scope: &Scope<'_>, field: &Field, matcher: &Matcher, s
         return dict_sql(scope, column, matcher, sql);
     }
     let columns = text_columns(field);
-    if !columns.is_empty() {
-        for (i, column) in columns.iter().enumerate() {
-            if i > 0 {
-                sql.push(" OR ");
+    match (columns, matcher) {
+        ([], _) => {}
+        ([_, _, ..], Matcher::Eq(_) | Matcher::Prefix(_)) => {
+            return union_sql(scope, field, columns, matcher, sql);
+        }
+        _ => {
+            for (i, column) in columns.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                string_sql(&format!("e.{column}"), matcher, sql);
             }
-            string_sql(&format!("e.{column}"), matcher, sql);
+            return;
         }
-        if let (Field::Actor, Matcher::Eq(local_part)) = (field, matcher) {
-            sql.push(" OR ");
-            string_sql(
-                "e.actor_email",
-                &Matcher::Prefix(format!("{local_part}@")),
-                sql,
-            );
-        }
-        return;
     }
     match field {
         Field::Target => target_sql(scope, matcher, sql),
@@ -87,6 +85,30 @@ pub(super) fn matcher_sql(scope: &Scope<'_>, field: &Field, matcher: &Matcher, s
         Field::Text => text_sql(scope, matcher, sql),
         _ => sql.push("0"),
     }
+}
+
+/// A field over several indexed columns (`actor`, `resource`): the union of one index lookup per
+/// column, so that each uses its own index.
+fn union_sql(scope: &Scope<'_>, field: &Field, columns: &[&str], matcher: &Matcher, sql: &mut Sql) {
+    sql.push("e.seq IN (");
+    let local_part = match (field, matcher) {
+        (Field::Actor, Matcher::Eq(local)) => Some(Matcher::Prefix(format!("{local}@"))),
+        _ => None,
+    };
+    let lookups = columns
+        .iter()
+        .map(|column| (*column, matcher))
+        .chain(local_part.as_ref().map(|m| ("actor_email", m)));
+    for (i, (column, matcher)) in lookups.enumerate() {
+        if i > 0 {
+            sql.push(" UNION ALL ");
+        }
+        sql.push("SELECT seq FROM events WHERE org = ");
+        sql.bind(scope.org);
+        sql.push(" AND ");
+        string_sql(column, matcher, sql);
+    }
+    sql.push(")");
 }
 
 /// Matches the dictionary in Rust and compares the column with the matching ids.

@@ -273,7 +273,6 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         let org = organization_id.to_owned();
-        let t0 = std::time::Instant::now();
         let prepared = tokio::task::spawn_blocking(move || {
             let events: Vec<PreparedEvent> = events
                 .into_iter()
@@ -284,16 +283,13 @@ impl Store for SqliteStore {
         .await
         .map_err(|e| StoreError::Internal(format!("preparing events failed: {e}")))?;
         let (organization_id, events) = prepared;
-        let t1 = t0.elapsed();
         let (reply, answer) = oneshot::channel();
         self.send(Job::Append {
             organization_id,
             events,
             reply,
         })?;
-        let r = answer.await.map_err(|_| unavailable())?;
-        eprintln!("PROFILE prep {t1:?} total {:?}", t0.elapsed());
-        r
+        answer.await.map_err(|_| unavailable())?
     }
 
     async fn head(&self, organization_id: &str) -> Result<LogHead> {

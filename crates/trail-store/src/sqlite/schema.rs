@@ -33,6 +33,9 @@ pub(super) fn open_writer(path: &Path, cache_kib: i64) -> Result<Connection> {
     .map_err(internal)?;
     prepare(&conn)?;
     migrate(&conn)?;
+    // Statistics for tables that lack them or have grown a lot since the last run.
+    conn.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+        .map_err(internal)?;
     Ok(conn)
 }
 

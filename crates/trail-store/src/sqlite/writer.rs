@@ -38,9 +38,14 @@ impl Job {
     }
 }
 
+/// The query planner's statistics are refreshed each time this many more events (doubling) have
+/// been appended since the writer started, so that it picks the selective index.
+const FIRST_ANALYZE_AT: u64 = 2_000;
+
 /// Runs until every sender is gone and the queue is drained.
 pub(super) fn run(conn: Connection, jobs: Receiver<Job>, max_group_events: usize) {
     let mut state = WriterState::default();
+    let (mut appended, mut analyze_at) = (0, FIRST_ANALYZE_AT);
     while let Ok(first) = jobs.recv() {
         let mut weight = first.weight();
         let mut group = vec![first];
@@ -53,12 +58,25 @@ pub(super) fn run(conn: Connection, jobs: Receiver<Job>, max_group_events: usize
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        commit_group(&conn, &mut state, group);
+        appended += commit_group(&conn, &mut state, group);
+        if appended >= analyze_at {
+            analyze_at = appended * 2;
+            let started = Instant::now();
+            if let Err(e) = conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;") {
+                tracing::warn!(error = %e, "Could not refresh planner statistics");
+            }
+            tracing::debug!(
+                appended,
+                seconds = started.elapsed().as_secs_f64(),
+                "Analyzed"
+            );
+        }
     }
     tracing::debug!("SQLite writer stopped");
 }
 
-fn commit_group(conn: &Connection, state: &mut WriterState, group: Vec<Job>) {
+/// Commits one group and answers its requests; returns how many events it appended.
+fn commit_group(conn: &Connection, state: &mut WriterState, group: Vec<Job>) -> u64 {
     let started = Instant::now();
     let span = tracing::debug_span!("group_commit", requests = group.len());
     let _enter = span.enter();
@@ -70,7 +88,7 @@ fn commit_group(conn: &Connection, state: &mut WriterState, group: Vec<Job>) {
                 let _ = reply.send(Err(StoreError::Unavailable(e.to_string())));
             }
         }
-        return;
+        return 0;
     }
     let mut replies: Vec<Reply> = Vec::with_capacity(group.len());
     let mut appended = 0u64;
@@ -122,6 +140,7 @@ fn commit_group(conn: &Connection, state: &mut WriterState, group: Vec<Job>) {
             Err(e) => Err(StoreError::Internal(e.to_string())),
         });
     }
+    if committed.is_ok() { appended } else { 0 }
 }
 
 /// Runs `work` inside a savepoint and rolls back to it when `work` reports failure (`work`

@@ -1,0 +1,233 @@
+//! A quick measurement of the SQLite store (ignored by default): durable append throughput in
+//! batches of 1000, bytes per event on disk, and search/count latencies.
+//!
+//! `TRAIL_BENCH_EVENTS=200000 cargo test -p trail-store --release --test sqlite_bench -- --ignored --nocapture`
+
+use std::time::Instant;
+
+use trail_core::Millis;
+use trail_core::event::{Actor, Context, EventData, Location, NewEvent, Outcome, Resource};
+use trail_core::ids;
+use trail_core::query::{Condition, Field, Filter, Matcher, Search};
+use trail_store::Store;
+use trail_store::sqlite::{SqliteOptions, SqliteStore};
+
+const DAY_MS: i64 = 86_400_000;
+const ACTIONS: [&str; 12] = [
+    "user.login",
+    "user.logout",
+    "member.invited",
+    "member.role_changed",
+    "member.removed",
+    "scan.started",
+    "scan.finished",
+    "api_key.created",
+    "api_key.revoked",
+    "project.created",
+    "project.deleted",
+    "settings.updated",
+];
+const SOURCES: [&str; 4] = ["web_ui", "api", "background_task", "cli"];
+const COUNTRIES: [&str; 8] = ["DE", "US", "FR", "GB", "NL", "JP", "BR", "IN"];
+
+/// A typical event: the DESIGN.md example's shape, with values drawn from `r`, occurring around
+/// `occurred_at` (a minute of jitter, as real ingest has).
+fn typical(r: u64, occurred_at: Millis) -> NewEvent {
+    let pick = |n: u64, salt: u64| ((r >> (salt * 5)) ^ (r >> 40)) % n;
+    let action = ACTIONS[pick(ACTIONS.len() as u64, 1) as usize];
+    let user = pick(500, 2);
+    let target = pick(5000, 3);
+    let occurred_at = occurred_at.plus_ms(-((r % 60_000) as i64));
+    NewEvent {
+        data: EventData {
+            id: ids::new_event_id(),
+            action: action.into(),
+            area: action.split('.').next().unwrap().into(),
+            occurred_at,
+            actor: Actor {
+                id: format!("usr_{user}"),
+                kind: "user".into(),
+                name: Some(format!("User Number{user}")),
+                email: Some(format!("user{user}@example.com")),
+                role: Some(["Admin", "Member", "Owner"][pick(3, 4) as usize].into()),
+            },
+            resource: Some(Resource {
+                kind: "member".into(),
+                id: Some(format!("usr_{target}")),
+                name: Some(format!("Member {target}")),
+            }),
+            targets: Vec::new(),
+            source: Some(SOURCES[pick(4, 5) as usize].into()),
+            outcome: if pick(20, 6) == 0 {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            },
+            reason: None,
+            description: Some(format!("User Number{user} did {action} on Member {target}")),
+            context: Some(Context {
+                ip: Some(format!(
+                    "10.{}.{}.{}",
+                    pick(4, 7),
+                    pick(256, 8),
+                    pick(256, 9)
+                )),
+                user_agent: None,
+                request_id: None,
+                location: Some(Location {
+                    country: Some(COUNTRIES[pick(8, 10) as usize].into()),
+                    region: None,
+                    city: None,
+                }),
+            }),
+            changes: Vec::new(),
+            metadata: serde_json::json!({"plan": "enterprise"})
+                .as_object()
+                .cloned(),
+        },
+        received_at: occurred_at.plus_ms(60_000),
+        client_id: false,
+        occurred_at_defaulted: false,
+    }
+}
+
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+fn search(conditions: Vec<Condition>, from: Option<Millis>) -> Search {
+    Search {
+        filter: Filter { conditions },
+        from,
+        limit: 50,
+        ..Search::default()
+    }
+}
+
+fn eq(field: Field, value: &str) -> Condition {
+    Condition {
+        field,
+        negated: false,
+        matchers: vec![Matcher::Eq(value.into())],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a test"]
+async fn measure() {
+    let total: usize = std::env::var("TRAIL_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), SqliteOptions::default()).unwrap();
+    let org = store.create_organization("Bench").await.unwrap().id;
+    let now = Millis::now();
+    let span = 180 * DAY_MS;
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let started = Instant::now();
+    let mut appended = 0;
+    while appended < total {
+        // The organization's history arrives in time order over `span`.
+        let batch: Vec<NewEvent> = (0..1000)
+            .map(|i| {
+                let elapsed = span * (appended + i) as i64 / total as i64;
+                typical(next(&mut state), Millis(now.0 - span + elapsed))
+            })
+            .collect();
+        appended += store.append(&org, batch).await.unwrap().len();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "append: {appended} events in {seconds:.2} s = {:.0} events/s (batches of 1000, one at a time)",
+        appended as f64 / seconds
+    );
+
+    let db = dir.path().join("trail.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let bytes = std::fs::metadata(&db).unwrap().len();
+    println!(
+        "disk: {bytes} bytes = {:.0} bytes/event",
+        bytes as f64 / appended as f64
+    );
+    let mut stat = conn
+        .prepare("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")
+        .unwrap();
+    let rows = stat
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .unwrap();
+    for row in rows {
+        let (name, size) = row.unwrap();
+        println!(
+            "  {name:<28} {:>7.1} bytes/event",
+            size as f64 / appended as f64
+        );
+    }
+
+    if std::env::var("TRAIL_BENCH_ANALYZE").is_ok() {
+        let t = Instant::now();
+        conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;")
+            .unwrap();
+        println!("analyze: {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let from = Some(Millis(now.0 - 90 * DAY_MS));
+    let cases = [
+        ("no filter", search(vec![], from)),
+        (
+            "action",
+            search(vec![eq(Field::Action, "member.invited")], from),
+        ),
+        (
+            "actor",
+            search(vec![eq(Field::Actor, "user7@example.com")], from),
+        ),
+        (
+            "action+source",
+            search(
+                vec![eq(Field::Action, "user.login"), eq(Field::Source, "api")],
+                from,
+            ),
+        ),
+        (
+            "outcome+country",
+            search(
+                vec![eq(Field::Outcome, "failure"), eq(Field::Country, "JP")],
+                from,
+            ),
+        ),
+        (
+            "text",
+            search(
+                vec![Condition {
+                    field: Field::Text,
+                    negated: false,
+                    matchers: vec![Matcher::Contains("Number42".into())],
+                }],
+                from,
+            ),
+        ),
+    ];
+    for (name, case) in &cases {
+        let mut times = Vec::new();
+        for _ in 0..50 {
+            let t = Instant::now();
+            let page = store.search(&org, case).await.unwrap();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert!(!page.events.is_empty(), "{name}");
+        }
+        times.sort_by(f64::total_cmp);
+        let t = Instant::now();
+        let count = store.count(&org, case).await.unwrap();
+        let count_ms = t.elapsed().as_secs_f64() * 1000.0;
+        println!(
+            "search {name:<16} p50 {:>6.2} ms  p99 {:>6.2} ms   count {count:>8} in {count_ms:>7.1} ms",
+            times[25], times[49]
+        );
+    }
+    store.close().await;
+}
