@@ -8,6 +8,7 @@ mod keys;
 mod orgs;
 mod query;
 mod table;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,9 @@ enum Command {
     Demo(demo::Args),
     /// Measure ingest, search, count and on-disk size against a naive baseline.
     Bench(bench::Args),
+    /// Verify a data directory offline: signatures, every event's hash, the chain and the Merkle
+    /// root (exit 0 valid, 1 invalid, 2 usage).
+    Verify(verify::Args),
 }
 
 /// Exit codes: 0 success, 1 the operation failed, 2 usage (clap's own).
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
             Command::Query(args) => query::run(args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Bench(args) => bench::run(args).await,
+            Command::Verify(args) => verify::run(args).await,
         }
     });
     match result {

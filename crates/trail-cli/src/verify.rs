@@ -1,0 +1,188 @@
+//! `trail verify`: checks a data directory offline, read-only, trusting nothing but the verifier
+//! keys it is given: checkpoint signatures, every leaf recomputed from its stored event, the
+//! chain, the Merkle root against the latest checkpoint, and consistency with a pinned checkpoint.
+//! Exit codes: 0 valid, 1 invalid, 2 usage.
+
+mod log;
+mod report;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use trail_core::checkpoint::Checkpoint;
+use trail_core::note::{Note, VerifierKey};
+use trail_server::integrity::keys::{default_key_file, read_key_file};
+use trail_store::Store;
+use trail_store::sqlite::{SqliteOptions, SqliteStore};
+
+use self::report::Report;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    trail verify --data-dir ./trail-data --vkey \"$(curl -s $TRAIL_URL/v1/log/public-key)\"\n  \
+    trail verify --org org_01JD… --trusted-checkpoint saved-checkpoint.txt --json\n\n\
+    Exit status: 0 every checked log is valid, 1 something does not verify, 2 usage error.\n\
+    --database-url (PostgreSQL) and --bundle (export bundles) are not supported yet.")]
+pub struct Args {
+    /// The data directory of the embedded store, opened read-only.
+    #[arg(
+        long,
+        env = "TRAIL_DATA_DIR",
+        default_value = "./trail-data",
+        value_name = "DIR"
+    )]
+    data_dir: PathBuf,
+    /// PostgreSQL store to verify (not supported yet).
+    #[arg(long, value_name = "URL", conflicts_with = "bundle")]
+    database_url: Option<String>,
+    /// Export bundle to verify (not supported yet).
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
+    /// Verify only this organization [default: every one].
+    #[arg(long, value_name = "ID")]
+    org: Option<String>,
+    /// A trusted verifier key (`name+hex8+base64`, as `GET /v1/log/public-key` gives it); repeat
+    /// for several. Without it the data directory's own key is used, which an operator could
+    /// have replaced: pin the key to verify without trusting the operator.
+    #[arg(long = "vkey", value_name = "KEY")]
+    vkeys: Vec<String>,
+    /// A checkpoint saved earlier (a signed note file): the log must still hold exactly the
+    /// events it signed.
+    #[arg(long, value_name = "FILE")]
+    trusted_checkpoint: Option<PathBuf>,
+    /// Print one JSON document instead of lines.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A mistake in how the command was called: printed, and the process exits 2.
+fn usage(message: impl std::fmt::Display) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    if args.database_url.is_some() {
+        usage("--database-url is not supported yet; verify a data directory with --data-dir");
+    }
+    if args.bundle.is_some() {
+        usage("--bundle is not supported yet: export bundles do not exist yet");
+    }
+    let mut warnings = Vec::new();
+    let keys = verifier_keys(&args, &mut warnings);
+    let trusted = args
+        .trusted_checkpoint
+        .as_deref()
+        .map(|path| trusted_checkpoint(path, &keys));
+    let store = match SqliteStore::open_read_only(&args.data_dir, SqliteOptions::default()) {
+        Ok(store) => store,
+        Err(trail_store::StoreError::NotFound) => usage(format!(
+            "{} holds no Trail store (no trail.db)",
+            args.data_dir.display()
+        )),
+        Err(e) => return Err(e).context("opening the data directory read-only"),
+    };
+    let organizations = organizations(&store, args.org.as_deref()).await?;
+    if let Some(trusted) = &trusted
+        && !organizations.iter().any(|o| trusted_for(trusted, o))
+    {
+        usage(format!(
+            "the trusted checkpoint is for {}, which is not verified here",
+            trusted.origin
+        ));
+    }
+    let mut report = Report {
+        valid: true,
+        organizations: Vec::new(),
+        warnings,
+    };
+    for org in &organizations {
+        let pinned = trusted.as_ref().filter(|t| trusted_for(t, org));
+        let checked = log::verify_org(&store, org, &keys, pinned)
+            .await
+            .with_context(|| format!("verifying {org}"))?;
+        report.valid &= checked.valid;
+        report.organizations.push(checked);
+    }
+    store.close().await;
+    print(&report, args.json)?;
+    match report.organizations.iter().find_map(|o| o.problems.first()) {
+        None => Ok(()),
+        Some(first) => anyhow::bail!("verification failed: {first}"),
+    }
+}
+
+fn print(report: &Report, json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, report)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    for org in &report.organizations {
+        org.print_human(&mut out)?;
+    }
+    Ok(())
+}
+
+/// The pinned `--vkey`s, or the public half of the data directory's own key (with a warning).
+fn verifier_keys(args: &Args, warnings: &mut Vec<String>) -> Vec<VerifierKey> {
+    if !args.vkeys.is_empty() {
+        return args
+            .vkeys
+            .iter()
+            .flat_map(|text| text.split_whitespace())
+            .map(|key| {
+                key.parse()
+                    .unwrap_or_else(|e| usage(format!("--vkey {key}: {e}")))
+            })
+            .collect();
+    }
+    let file = default_key_file(&args.data_dir);
+    match read_key_file(&file) {
+        Ok(signer) => {
+            warnings.push(format!(
+                "checking signatures with the data directory's own key ({}); pin it with --vkey to verify without trusting the operator",
+                signer.verifier()
+            ));
+            vec![signer.verifier()]
+        }
+        Err(e) => usage(format!(
+            "no --vkey given and the data directory's key cannot be read: {e:#}"
+        )),
+    }
+}
+
+/// Reads and opens the pinned checkpoint; one that does not verify is a usage error.
+fn trusted_checkpoint(path: &Path, keys: &[VerifierKey]) -> Checkpoint {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| usage(format!("reading {}: {e}", path.display())));
+    let note = Note::open(&text, keys).unwrap_or_else(|e| {
+        usage(format!(
+            "the trusted checkpoint {} does not verify with the given key(s): {e}",
+            path.display()
+        ))
+    });
+    Checkpoint::parse(note.text())
+        .unwrap_or_else(|e| usage(format!("{} is not a checkpoint: {e}", path.display())))
+}
+
+fn trusted_for(trusted: &Checkpoint, organization_id: &str) -> bool {
+    trusted.origin.ends_with(&format!("/{organization_id}"))
+}
+
+async fn organizations(store: &SqliteStore, only: Option<&str>) -> anyhow::Result<Vec<String>> {
+    if let Some(id) = only {
+        return match store.get_organization(id).await {
+            Ok(org) => Ok(vec![org.id]),
+            Err(trail_store::StoreError::NotFound) => usage(format!("no organization {id}")),
+            Err(e) => Err(e).context("reading the organization"),
+        };
+    }
+    let all = store.list_organizations().await?;
+    Ok(all.into_iter().map(|o| o.id).collect())
+}

@@ -1,0 +1,198 @@
+//! Verifying one organization's log: the latest checkpoint's signatures, every leaf recomputed
+//! from the stored event, the `prev` chain and gap-free seqs, the Merkle root recomputed from the
+//! leaves against the checkpoint, and the prefix a pinned trusted checkpoint signed.
+
+use anyhow::Context as _;
+use trail_core::canonical::leaf_hash;
+use trail_core::checkpoint::Checkpoint;
+use trail_core::event::GENESIS_PREV;
+use trail_core::merkle::{CompactRange, EMPTY_ROOT, Hash};
+use trail_core::note::{Note, VerifierKey};
+use trail_store::Store;
+
+use super::report::{CheckedCheckpoint, OrgReport, Problem};
+
+/// Events read per query.
+const PAGE: u64 = 50_000;
+
+/// Checks one organization. `trusted` is a checkpoint of this organization whose signature the
+/// caller already verified.
+pub async fn verify_org(
+    store: &dyn Store,
+    organization_id: &str,
+    keys: &[VerifierKey],
+    trusted: Option<&Checkpoint>,
+) -> anyhow::Result<OrgReport> {
+    let mut report = OrgReport {
+        organization_id: organization_id.to_owned(),
+        valid: false,
+        events: 0,
+        valid_events: 0,
+        checkpoint: None,
+        trusted_checkpoint: trusted.map(|c| c.size),
+        problems: Vec::new(),
+        notes: Vec::new(),
+    };
+    let latest = store
+        .latest_checkpoint(organization_id)
+        .await
+        .context("reading the latest checkpoint")?;
+    let signed = match latest {
+        Some(stored) => open_checkpoint(&stored.note, organization_id, keys, &mut report),
+        None => {
+            report
+                .notes
+                .push("no checkpoint has been signed yet".into());
+            None
+        }
+    };
+    let size = store.head(organization_id).await?.size;
+    let targets: Vec<u64> = signed.iter().chain(trusted).map(|c| c.size).collect();
+    let roots = scan(store, organization_id, size, &targets, &mut report).await?;
+    report.events = size;
+    let root_at = |size: u64| roots.iter().find(|(s, _)| *s == size).map(|(_, r)| *r);
+    if let Some(checkpoint) = &signed {
+        match root_at(checkpoint.size) {
+            None => report.problems.push(Problem::log(format!(
+                "the checkpoint at size {} is larger than the log ({size} events): events were removed",
+                checkpoint.size
+            ))),
+            Some(root) if root != checkpoint.root => report.problems.push(Problem::log(format!(
+                "root at size {} differs from the checkpoint (recomputed {} signed {})",
+                checkpoint.size,
+                short(&root),
+                short(&checkpoint.root)
+            ))),
+            Some(_) if checkpoint.size < size => report.notes.push(format!(
+                "{} events after the checkpoint are not signed yet",
+                size - checkpoint.size
+            )),
+            Some(_) => {}
+        }
+    }
+    if let Some(trusted) = trusted
+        && root_at(trusted.size) != Some(trusted.root)
+    {
+        report.problems.push(Problem::log(format!(
+            "checkpoint not consistent with trusted checkpoint: the log's first {} events are not the ones it signed",
+            trusted.size
+        )));
+    }
+    report.valid = report.problems.is_empty();
+    Ok(report)
+}
+
+/// Opens the latest stored checkpoint with the keys; a failure is a problem of the log.
+fn open_checkpoint(
+    note: &str,
+    organization_id: &str,
+    keys: &[VerifierKey],
+    report: &mut OrgReport,
+) -> Option<Checkpoint> {
+    let opened = Note::parse(note).and_then(|note| {
+        let signers = note.verify(keys)?;
+        let names = signers.iter().map(|k| k.to_string()).collect();
+        Ok((note, names))
+    });
+    let (note, signed_by) = match opened {
+        Ok(opened) => opened,
+        Err(e) => {
+            report.problems.push(Problem::log(format!(
+                "the latest checkpoint is not signed by a trusted key: {e}"
+            )));
+            return None;
+        }
+    };
+    let checkpoint = match Checkpoint::parse(note.text()) {
+        Ok(checkpoint) if checkpoint.origin.ends_with(&format!("/{organization_id}")) => checkpoint,
+        Ok(checkpoint) => {
+            let origin = checkpoint.origin;
+            report.problems.push(Problem::log(format!(
+                "the latest checkpoint is for another log ({origin})"
+            )));
+            return None;
+        }
+        Err(e) => {
+            report
+                .problems
+                .push(Problem::log(format!("the latest checkpoint: {e}")));
+            return None;
+        }
+    };
+    report.checkpoint = Some(CheckedCheckpoint {
+        size: checkpoint.size,
+        signed_by,
+    });
+    Some(checkpoint)
+}
+
+/// Reads every event in seq order, checks it, and returns the roots of the stored leaves at the
+/// `targets` sizes the log reaches.
+async fn scan(
+    store: &dyn Store,
+    organization_id: &str,
+    size: u64,
+    targets: &[u64],
+    report: &mut OrgReport,
+) -> anyhow::Result<Vec<(u64, Hash)>> {
+    let mut roots: Vec<(u64, Hash)> = targets
+        .iter()
+        .filter(|t| **t == 0)
+        .map(|t| (*t, EMPTY_ROOT))
+        .collect();
+    let mut tree = CompactRange::new();
+    let mut expected = 0u64;
+    let mut prev = GENESIS_PREV.to_owned();
+    while expected < size {
+        let page = store
+            .events_by_seq(organization_id, expected, expected.saturating_add(PAGE))
+            .await
+            .with_context(|| format!("reading events from seq {expected}"))?;
+        if page.is_empty() {
+            report.problems.push(Problem::at(expected, "missing"));
+            break;
+        }
+        for event in &page {
+            if event.seq != expected {
+                let gap = format!("missing (the log jumps to seq {})", event.seq);
+                report.problems.push(Problem::at(expected, gap));
+                expected = event.seq;
+            }
+            let mut valid = true;
+            if event.prev != prev {
+                let message = format!(
+                    "prev does not match seq {}'s hash",
+                    event.seq.wrapping_sub(1)
+                );
+                report.problems.push(Problem::at(event.seq, message));
+                valid = false;
+            }
+            let recomputed = hex::encode(leaf_hash(event));
+            if recomputed != event.hash {
+                let message = format!(
+                    "hash mismatch (stored {}… recomputed {}…)",
+                    &event.hash[..event.hash.len().min(8)],
+                    &recomputed[..8]
+                );
+                report.problems.push(Problem::at(event.seq, message));
+                valid = false;
+            }
+            report.valid_events += u64::from(valid);
+            let stored: Hash = hex::decode(&event.hash)
+                .ok()
+                .and_then(|h| h.try_into().ok())
+                .with_context(|| format!("seq {}: the stored hash is not 32 bytes", event.seq))?;
+            tree.push(stored);
+            if targets.contains(&tree.size()) {
+                roots.push((tree.size(), tree.root()));
+            }
+            prev.clone_from(&event.hash);
+            expected += 1;
+        }
+    }
+    Ok(roots)
+}
+
+fn short(hash: &Hash) -> String {
+    hex::encode(&hash[..4]) + "…"
+}
