@@ -15,7 +15,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "trail", version, about = "Trail: a self-hostable, verifiable audit log", propagate_version = true)]
+#[command(
+    name = "trail",
+    version,
+    about = "Trail: a self-hostable, verifiable audit log",
+    propagate_version = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
