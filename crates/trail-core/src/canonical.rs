@@ -1,17 +1,27 @@
 //! RFC 8785 canonical JSON of a stored event and its RFC 6962 leaf hash:
 //! `SHA-256(0x00 ‖ canonical JSON of the event without "hash")`.
 
+mod json;
+mod stored;
+
 use sha2::{Digest, Sha256};
 
 use crate::event::Event;
 
+pub use stored::CanonicalParts;
+
 /// The canonical bytes the leaf hash covers: the event as the API returns it, minus `hash`.
+/// Written from the typed event; `tests/canonical_equivalence.rs` holds it to
+/// `serde_json_canonicalizer` applied to the serialized event.
 pub fn leaf_bytes(event: &Event) -> Vec<u8> {
-    let mut value = serde_json::to_value(event).expect("events always serialize");
-    if let Some(object) = value.as_object_mut() {
-        object.remove("hash");
-    }
-    serde_json_canonicalizer::to_vec(&value).expect("a JSON value always canonicalizes")
+    let envelope = stored::Envelope {
+        v: event.v,
+        organization_id: &event.organization_id,
+        received_at: event.received_at,
+        prev: Some(&event.prev),
+        seq: Some(event.seq),
+    };
+    stored::stored_bytes(&envelope, &event.data)
 }
 
 /// The RFC 6962 leaf hash of a stored event.
@@ -42,7 +52,9 @@ pub fn leaf_hash_of_api_json(value: &serde_json::Value) -> Option<[u8; 32]> {
 mod tests {
     use super::*;
     use crate::Millis;
-    use crate::event::{Actor, EventData, GENESIS_PREV, NewEvent, Outcome};
+    use crate::event::{
+        Actor, Change, Context, EventData, GENESIS_PREV, Location, NewEvent, Outcome, Resource,
+    };
 
     fn sample() -> Event {
         let data = EventData {
@@ -102,5 +114,75 @@ mod tests {
             hex::encode(leaf_hash_of_api_json(&api).unwrap()),
             event.hash
         );
+    }
+
+    /// Every optional field present, escapes, non-ASCII and a metadata key named like a spliced
+    /// field (moved here from the SQLite store, which now uses `CanonicalParts`).
+    fn rich() -> NewEvent {
+        let data = EventData {
+            id: "evt_x".into(),
+            action: "member.role_changed".into(),
+            area: "members".into(),
+            occurred_at: Millis(1_800_000_000_000),
+            actor: Actor {
+                id: "usr_1".into(),
+                kind: "user".into(),
+                name: Some("Zoë \"Z\" Kim".into()),
+                email: Some("zoe@example.com".into()),
+                role: Some("Admin".into()),
+            },
+            resource: Some(Resource {
+                kind: "member".into(),
+                id: Some("usr_2".into()),
+                name: None,
+            }),
+            targets: vec![Resource {
+                kind: "team".into(),
+                id: Some("t1".into()),
+                name: Some("Platform".into()),
+            }],
+            source: Some("web_ui".into()),
+            outcome: Outcome::Failure,
+            reason: Some("denied".into()),
+            description: Some("changed\u{2028} a role\u{0}".into()),
+            context: Some(Context {
+                ip: Some("10.0.0.1".into()),
+                user_agent: None,
+                request_id: Some("r".into()),
+                location: Some(Location {
+                    country: Some("DE".into()),
+                    region: None,
+                    city: Some("Berlin".into()),
+                }),
+            }),
+            changes: vec![Change {
+                field: "role".into(),
+                old: "a".into(),
+                new: serde_json::Value::Null,
+            }],
+            metadata: serde_json::from_str(
+                r#"{"z": 1e3, "a": [1.5, "x"], "prev": "y", "é": {"seq": -0.0}}"#,
+            )
+            .ok(),
+        };
+        NewEvent {
+            data,
+            received_at: Millis(1_800_000_000_001),
+            client_id: true,
+            occurred_at_defaulted: false,
+        }
+    }
+
+    #[test]
+    fn split_canonical_json_hashes_like_seal() {
+        let prev = [7u8; 32];
+        for seq in [0, 9, 10, 123_456_789] {
+            let parts = CanonicalParts::new("org_1", &rich());
+            let sealed = Event::seal("org_1", seq, &hex::encode(prev), rich());
+            assert_eq!(hex::encode(parts.leaf_hash(&prev, seq)), sealed.hash);
+        }
+        let sealed = Event::seal("org_1", 0, GENESIS_PREV, rich());
+        let parts = CanonicalParts::new("org_1", &rich());
+        assert_eq!(hex::encode(parts.leaf_hash(&[0; 32], 0)), sealed.hash);
     }
 }
