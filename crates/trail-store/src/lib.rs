@@ -190,10 +190,7 @@ pub trait Store: Send + Sync + 'static {
     /// event's `hash`). Nodes are written in the same transaction as their events; a node whose
     /// range is not complete yet answers `NotFound`. Backends may store only some levels and
     /// compute the rest (`trail_core::merkle::Strided`); callers pass a whole proof plan at once.
-    async fn tree_nodes(&self, organization_id: &str, ids: &[NodeId]) -> Result<Vec<Hash>> {
-        let _ = (organization_id, ids);
-        Err(not_supported_yet())
-    }
+    async fn tree_nodes(&self, organization_id: &str, ids: &[NodeId]) -> Result<Vec<Hash>>;
 
     /// Keeps a signed checkpoint of the log at `size` forever. Storing the same size again with
     /// the same root is a no-op; with another root it is a `Conflict`.
@@ -203,37 +200,20 @@ pub trait Store: Send + Sync + 'static {
         size: u64,
         root: Hash,
         note: &str,
-    ) -> Result<()> {
-        let _ = (organization_id, size, root, note);
-        Err(not_supported_yet())
-    }
+    ) -> Result<()>;
     /// The checkpoint of the largest size, if any.
-    async fn latest_checkpoint(&self, organization_id: &str) -> Result<Option<StoredCheckpoint>> {
-        let _ = organization_id;
-        Err(not_supported_yet())
-    }
+    async fn latest_checkpoint(&self, organization_id: &str) -> Result<Option<StoredCheckpoint>>;
     /// The checkpoint at exactly `size`, if one was signed.
     async fn checkpoint_at(
         &self,
         organization_id: &str,
         size: u64,
-    ) -> Result<Option<StoredCheckpoint>> {
-        let _ = (organization_id, size);
-        Err(not_supported_yet())
-    }
+    ) -> Result<Option<StoredCheckpoint>>;
     /// Every organization whose log is larger than its latest checkpoint (cheap: heads only).
-    async fn uncheckpointed_logs(&self) -> Result<Vec<UncheckpointedLog>> {
-        Err(not_supported_yet())
-    }
+    async fn uncheckpointed_logs(&self) -> Result<Vec<UncheckpointedLog>>;
 
     /// Finishes acknowledged work and stops the writer; later calls answer `Unavailable`.
     async fn close(&self);
-}
-
-/// What the integrity methods answer on a backend that does not implement them yet (PostgreSQL,
-/// until it stores tree nodes and checkpoints; see `conformance::integrity`).
-fn not_supported_yet() -> StoreError {
-    StoreError::Internal("not supported by this backend yet".into())
 }
 
 /// Filter predicate helpers shared by backends.

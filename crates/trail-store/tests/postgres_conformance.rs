@@ -1,113 +1,25 @@
 //! The storage conformance suite on PostgreSQL, plus what only a shared database has: several
-//! nodes appending to one organization, migrations racing, connections cut under a running store.
+//! nodes appending to one organization (one chain, one Merkle tree), migrations racing and
+//! upgrading a database with events in it, connections cut under a running store.
 //! Every test creates its own database (`trail_test_<random>`) from `TRAIL_TEST_DATABASE_URL` and
 //! drops it at the end; without the variable each test says loudly that it was skipped.
 //!
 //! `TRAIL_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test -p trail-store --test postgres_conformance`
 
-use std::io::Write as _;
+mod postgres_support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio_postgres::NoTls;
 use trail_core::canonical::leaf_hash;
 use trail_core::event::{Event, GENESIS_PREV, NewEvent};
+use trail_core::merkle::{Hash, root_from_leaves};
 use trail_store::conformance::fixtures::{at, client_event, event};
 use trail_store::postgres::{PostgresOptions, PostgresStore};
+use trail_store::proofs::{consistency_proof, inclusion_proof, root_at};
 use trail_store::{Store, StoreError};
 
-/// The server to create test databases on, or `None` (after saying so) to skip.
-fn test_database_url() -> Option<String> {
-    let url = std::env::var("TRAIL_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty());
-    if url.is_none() {
-        // Straight to stderr, past the test harness's capture, so that a skip is never silent.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: TRAIL_TEST_DATABASE_URL is not set; this PostgreSQL test did not run"
-        );
-    }
-    url
-}
-
-/// A database of its own for one test, dropped (with its connections) when this is dropped.
-struct TestDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDatabase {
-    async fn create(admin_url: &str) -> TestDatabase {
-        let name = format!("trail_test_{}", &trail_core::ids::new_event_id()[4..]);
-        let admin = admin_client(admin_url).await;
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create the test database");
-        TestDatabase {
-            url: with_dbname(admin_url, &name),
-            admin_url: admin_url.to_owned(),
-            name,
-        }
-    }
-
-    async fn connect(&self) -> PostgresStore {
-        PostgresStore::connect(
-            &self.url,
-            PostgresOptions {
-                pool_size: 4,
-                ..PostgresOptions::default()
-            },
-        )
-        .await
-        .expect("connect to the test database")
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let (url, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop runs inside the test's runtime, which must not block: use a runtime of our own.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async {
-                let admin = admin_client(&url).await;
-                admin
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .map_err(std::io::Error::other)
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}: {dropped:?}", self.name);
-        }
-    }
-}
-
-async fn admin_client(url: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .expect("connect to TRAIL_TEST_DATABASE_URL");
-    tokio::spawn(connection);
-    client
-}
-
-/// `url` naming database `name` instead (URL or `key=value` form).
-fn with_dbname(url: &str, name: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return format!("{url} dbname={name}");
-    };
-    let (base, query) = url.split_at(url.find('?').unwrap_or(url.len()));
-    let host_end = base[scheme_end + 3..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + 3 + i);
-    format!("{}/{name}{query}", &base[..host_end])
-}
+use postgres_support::{TestDatabase, admin_client, test_database_url, with_dbname};
 
 trail_store::conformance_tests!({
     let Some(url) = test_database_url() else {
@@ -118,6 +30,20 @@ trail_store::conformance_tests!({
         (database.connect().await, database)
     }
 });
+
+mod integrity {
+    use super::{TestDatabase, test_database_url};
+
+    trail_store::integrity_conformance_tests!({
+        let Some(url) = test_database_url() else {
+            return;
+        };
+        async move {
+            let database = TestDatabase::create(&url).await;
+            (database.connect().await, database)
+        }
+    });
+}
 
 /// Checks that `events` are seq 0.. without gaps, each chained to the one before and hashed right.
 fn assert_one_valid_chain(events: &[Event]) {
@@ -275,123 +201,123 @@ fn test_database_urls_swap_the_database_name() {
     assert_eq!(with_dbname("host=h user=u", "x"), "host=h user=u dbname=x");
 }
 
-/// A typical event (the DESIGN.md example's shape), its values drawn from `r`.
-fn typical(r: u64, now: trail_core::Millis) -> NewEvent {
-    const ACTIONS: [&str; 6] = [
-        "user.login",
-        "member.invited",
-        "member.role_changed",
-        "scan.started",
-        "api_key.created",
-        "settings.updated",
-    ];
-    let pick = |n: u64, salt: u64| ((r >> (salt * 5)) ^ (r >> 40)) % n;
-    let (user, target) = (pick(500, 2), pick(5000, 3));
-    let mut new = event(ACTIONS[pick(6, 1) as usize]);
-    let data = &mut new.data;
-    data.occurred_at = trail_core::Millis(now.0 - (r % 90 * 86_400_000 / 90) as i64);
-    data.actor.name = Some(format!("User Number{user}"));
-    data.actor.email = Some(format!("user{user}@example.com"));
-    data.actor.role = Some(["Admin", "Member", "Owner"][pick(3, 4) as usize].into());
-    data.resource = Some(trail_core::Resource {
-        kind: "member".into(),
-        id: Some(format!("usr_{target}")),
-        name: Some(format!("Member {target}")),
-    });
-    data.source = Some(["web_ui", "api", "background_task", "cli"][pick(4, 5) as usize].into());
-    data.description = Some(format!(
-        "User Number{user} did {} on Member {target}",
-        data.action
-    ));
-    data.context = Some(trail_core::Context {
-        ip: Some(format!(
-            "10.{}.{}.{}",
-            pick(4, 7),
-            pick(256, 8),
-            pick(256, 9)
-        )),
-        ..Default::default()
-    });
-    data.metadata = serde_json::json!({"plan": "enterprise"})
-        .as_object()
-        .cloned();
-    new.received_at = now;
-    new
+/// The leaf hashes of the organization's log, in seq order.
+async fn leaves(store: &dyn Store, org: &str) -> Vec<Hash> {
+    let events = store.events_by_seq(org, 0, u64::MAX).await.unwrap();
+    events
+        .iter()
+        .map(|e| hex::decode(&e.hash).unwrap().try_into().unwrap())
+        .collect()
 }
 
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(default)
+/// The root that `node` reads at `size` is the one of those leaves, and its proofs verify.
+async fn assert_tree_at(node: &dyn Store, org: &str, leaves: &[Hash], size: u64) {
+    let root = root_from_leaves(&leaves[..size as usize]);
+    assert_eq!(
+        root_at(node, org, size).await.unwrap(),
+        root,
+        "root at {size}"
+    );
+    for seq in [0, size / 2, size - 1] {
+        let proof = inclusion_proof(node, org, seq, size).await.unwrap();
+        assert_eq!(proof.leaf_hash, leaves[seq as usize]);
+        assert_eq!(proof.verify(&root), Ok(()), "inclusion of {seq} in {size}");
+    }
+    let whole = leaves.len() as u64;
+    let full = root_from_leaves(leaves);
+    let proof = consistency_proof(node, org, size, whole).await.unwrap();
+    assert_eq!(proof.verify(&root, &full), Ok(()), "{size} → {whole}");
 }
 
-/// `TRAIL_TEST_DATABASE_URL=… cargo test -p trail-store --release --test postgres_conformance -- --ignored --nocapture`
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement, not a test"]
-async fn measure_batch_ingest_against_one_insert_per_event() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_appending_concurrently_grow_one_tree() {
     let Some(url) = test_database_url() else {
         return;
     };
-    let total = env_number("TRAIL_BENCH_EVENTS", 200_000);
     let database = TestDatabase::create(&url).await;
-    let store = database.connect().await;
-    let org = store.create_organization("Bench").await.unwrap().id;
-    let now = trail_core::Millis::now();
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let events: Vec<NewEvent> = (0..total)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            typical(state, now)
-        })
-        .collect();
-    // `TRAIL_BENCH_WRITERS` clients, each sending batches of 1000 (group commit merges them).
-    let writers: usize = env_number("TRAIL_BENCH_WRITERS", 4);
-    let store: Arc<dyn Store> = Arc::new(store);
-    let started = Instant::now();
+    let (a, b) = tokio::join!(database.connect(), database.connect());
+    let nodes: [Arc<dyn Store>; 2] = [Arc::new(a), Arc::new(b)];
+    let org = nodes[0].create_organization("Shared").await.unwrap().id;
     let mut tasks = Vec::new();
-    for writer in 0..writers {
-        let mine: Vec<NewEvent> = events
-            .iter()
-            .skip(writer)
-            .step_by(writers)
-            .cloned()
-            .collect();
-        let (store, org) = (Arc::clone(&store), org.clone());
+    for writer in 0..8 {
+        let (node, org) = (Arc::clone(&nodes[writer % 2]), org.clone());
         tasks.push(tokio::spawn(async move {
-            for batch in mine.chunks(1000) {
-                store.append(&org, batch.to_vec()).await.unwrap();
+            for round in 0..25 {
+                let batch = (0..1 + (writer * 3 + round) % 7)
+                    .map(|i| event(&format!("tree.w{writer}r{round}i{i}")))
+                    .collect();
+                node.append(&org, batch).await.expect("append");
             }
         }));
     }
     for task in tasks {
         task.await.unwrap();
     }
-    let batch_rate = total as f64 / started.elapsed().as_secs_f64();
-    println!(
-        "batch ingest: {total} events, batches of 1000 from {writers} writers: {batch_rate:.0} events/s"
-    );
-
-    // The naive baseline: one INSERT, and so one transaction, per event into an equivalent
-    // table (same columns and indexes), copying the rows the batch path stored.
-    let naive = total.min(20_000) as i64;
-    let client = admin_client(&database.url).await;
-    let copy = "CREATE TABLE naive_events (LIKE events INCLUDING ALL)";
-    client.batch_execute(copy).await.unwrap();
-    let insert =
-        "INSERT INTO naive_events SELECT * FROM events WHERE organization_id = $1 AND seq = $2";
-    let insert = client.prepare(insert).await.unwrap();
-    let started = Instant::now();
-    for seq in 0..naive {
-        client.execute(&insert, &[&org, &seq]).await.unwrap();
+    let leaves = leaves(&*nodes[0], &org).await;
+    let size = leaves.len() as u64;
+    assert_eq!(nodes[1].head(&org).await.unwrap().size, size);
+    for at_size in [1, 15, 16, 17, 255, 256, 257, size / 3, size - 1, size] {
+        for node in &nodes {
+            assert_tree_at(&**node, &org, &leaves, at_size).await;
+        }
     }
-    let naive_rate = naive as f64 / started.elapsed().as_secs_f64();
-    println!("naive baseline: {naive} single-row INSERTs: {naive_rate:.0} events/s");
-    println!(
-        "batch ingest is {:.1}x the naive baseline",
-        batch_rate / naive_rate
+    for node in nodes {
+        node.close().await;
+    }
+}
+
+/// Puts the database back to schema version 1 with its events kept: what a database written by a
+/// Trail without the tree looks like when this version first starts on it.
+async fn downgrade_to_version_1(database: &TestDatabase) {
+    admin_client(&database.url)
+        .await
+        .batch_execute(
+            "DROP TABLE tree_nodes, checkpoints; ALTER TABLE org_heads DROP COLUMN tree; \
+             DELETE FROM schema_migrations WHERE version = 2",
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn events_from_before_migration_2_get_their_tree_on_first_read_or_append() {
+    let Some(url) = test_database_url() else {
+        return;
+    };
+    let database = TestDatabase::create(&url).await;
+    let old = database.connect().await;
+    let (read_first, append_first) = (
+        old.create_organization("Read").await.unwrap().id,
+        old.create_organization("Append").await.unwrap().id,
     );
+    for org in [&read_first, &append_first] {
+        for round in 0..6 {
+            let batch = (0..50)
+                .map(|i| event(&format!("old.r{round}i{i}")))
+                .collect();
+            old.append(org, batch).await.unwrap();
+        }
+    }
+    old.close().await;
+    downgrade_to_version_1(&database).await;
+
+    let store = database.connect().await;
+    let before = leaves(&store, &read_first).await;
+    assert_tree_at(&store, &read_first, &before, 300).await;
+    store
+        .append(&append_first, vec![event("new.one"), event("new.two")])
+        .await
+        .unwrap();
+    let after = leaves(&store, &append_first).await;
+    assert_eq!(after.len(), 302);
+    for size in [1, 256, 299, 300, 301, 302] {
+        assert_tree_at(&store, &append_first, &after, size).await;
+    }
+    store
+        .append(&read_first, vec![event("new.three")])
+        .await
+        .unwrap();
+    let grown = leaves(&store, &read_first).await;
+    assert_tree_at(&store, &read_first, &grown, 301).await;
     store.close().await;
 }

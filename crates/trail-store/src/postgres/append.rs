@@ -1,6 +1,7 @@
 //! One group commit for one organization: lock the organization's head row, resolve client ids,
 //! hash every new event after the locked head, insert them all with one multi-row statement,
-//! move the head, commit. The head row lock is what serialises appends across nodes: no node
+//! push them onto the Merkle frontier stored in the head row and insert the nodes they complete,
+//! move the head and the frontier, commit. The head row lock is what serialises appends across nodes: no node
 //! trusts a head it remembers, each reads it under the lock.
 
 use std::collections::{HashMap, HashSet};
@@ -12,12 +13,13 @@ use trail_core::event::{EVENT_FORMAT_VERSION, Event, EventData, NewEvent};
 use super::columns::{EVENT_COLUMNS, EventRows, INSERT_EVENTS, Sealed, read_event};
 use super::error::db_error;
 use super::prepare::Prepared;
+use super::tree::Growth;
 use crate::{Appended, Result, StoreError};
 
 const LOCK_HEAD: &str =
-    "SELECT next_seq, last_hash FROM org_heads WHERE organization_id = $1 FOR UPDATE";
+    "SELECT next_seq, last_hash, tree FROM org_heads WHERE organization_id = $1 FOR UPDATE";
 const MOVE_HEAD: &str =
-    "UPDATE org_heads SET next_seq = $2, last_hash = $3 WHERE organization_id = $1";
+    "UPDATE org_heads SET next_seq = $2, last_hash = $3, tree = $4 WHERE organization_id = $1";
 
 /// What one request of the group became, valid once the transaction commits.
 pub(super) type Outcome = Result<Vec<Appended>>;
@@ -60,6 +62,8 @@ pub(super) async fn append_group(
             .try_into()
             .map_err(|_| StoreError::Internal("stored head hash is not 32 bytes".into()))?,
     };
+    let mut tree = Growth::from_head(row.get(2))?;
+    let caught_up = tree.catch_up(tx, organization_id, head.next_seq).await?;
     let stored = stored_events(tx, organization_id, requests).await?;
     let mut written: HashMap<&str, Written<'_>> = HashMap::new();
     let mut sealed: Vec<Sealed<'_>> = Vec::new();
@@ -84,23 +88,29 @@ pub(super) async fn append_group(
         }
         outcomes.push(outcome);
     }
-    if sealed.is_empty() {
+    if sealed.is_empty() && !caught_up {
         return Ok((outcomes, 0));
     }
     let mut rows = EventRows::default();
     for event in &sealed {
         rows.push(event);
+        tree.push(event.hash);
     }
     let insert = tx.prepare_cached(INSERT_EVENTS).await.map_err(db_error)?;
     let version = i16::from(EVENT_FORMAT_VERSION);
     let mut params: Vec<&(dyn ToSql + Sync)> = vec![&organization_id, &version];
     params.extend(rows.params());
     tx.execute(&insert, &params).await.map_err(db_error)?;
+    tree.flush(tx, organization_id).await?;
     let move_head = tx.prepare_cached(MOVE_HEAD).await.map_err(db_error)?;
     let (next_seq, last_hash) = (head.next_seq as i64, &head.last_hash[..]);
-    tx.execute(&move_head, &[&organization_id, &next_seq, &last_hash])
-        .await
-        .map_err(db_error)?;
+    let frontier = tree.frontier();
+    tx.execute(
+        &move_head,
+        &[&organization_id, &next_seq, &last_hash, &frontier],
+    )
+    .await
+    .map_err(db_error)?;
     Ok((outcomes, rows.len() as u64))
 }
 

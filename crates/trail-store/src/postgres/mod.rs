@@ -4,6 +4,7 @@
 
 mod admin;
 mod append;
+mod checkpoints;
 mod columns;
 mod error;
 mod filter;
@@ -14,6 +15,7 @@ mod schema;
 mod sequencer;
 mod sql;
 mod text;
+mod tree;
 
 use std::collections::HashSet;
 use std::str::FromStr;
@@ -25,12 +27,16 @@ use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, R
 use tokio_postgres::NoTls;
 use trail_core::Millis;
 use trail_core::event::{Event, NewEvent};
+use trail_core::merkle::{Hash, NodeId};
 use trail_core::query::{Field, Search};
 
 use self::error::{db_error, pool_error};
 use self::prepare::Prepared;
 use self::sequencer::Sequencer;
-use crate::{ApiKey, Appended, FacetValue, LogHead, Organization, Page, Result, Store, StoreError};
+use crate::{
+    ApiKey, Appended, FacetValue, LogHead, Organization, Page, Result, Store, StoreError,
+    StoredCheckpoint, UncheckpointedLog,
+};
 
 /// How a [`PostgresStore`] connects and groups writes.
 #[derive(Debug, Clone)]
@@ -265,6 +271,48 @@ impl Store for PostgresStore {
             queries::events_by_seq(c, organization_id, from, to).await
         })
         .await
+    }
+
+    async fn tree_nodes(&self, organization_id: &str, ids: &[NodeId]) -> Result<Vec<Hash>> {
+        let started = Instant::now();
+        let result = tree::read_nodes(&mut self.client().await?, organization_id, ids).await;
+        metrics::histogram!("trail_store_query_seconds", "op" => "tree")
+            .record(started.elapsed().as_secs_f64());
+        result
+    }
+
+    async fn put_checkpoint(
+        &self,
+        organization_id: &str,
+        size: u64,
+        root: Hash,
+        note: &str,
+    ) -> Result<()> {
+        let client = self.client().await?;
+        self.check_org(&client, organization_id).await?;
+        checkpoints::put(&client, organization_id, size, &root, note).await
+    }
+
+    async fn latest_checkpoint(&self, organization_id: &str) -> Result<Option<StoredCheckpoint>> {
+        self.read("get", organization_id, async |c| {
+            checkpoints::latest(c, organization_id).await
+        })
+        .await
+    }
+
+    async fn checkpoint_at(
+        &self,
+        organization_id: &str,
+        size: u64,
+    ) -> Result<Option<StoredCheckpoint>> {
+        self.read("get", organization_id, async |c| {
+            checkpoints::at(c, organization_id, size).await
+        })
+        .await
+    }
+
+    async fn uncheckpointed_logs(&self) -> Result<Vec<UncheckpointedLog>> {
+        checkpoints::uncheckpointed(&self.client().await?).await
     }
 
     async fn close(&self) {

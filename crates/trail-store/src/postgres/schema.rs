@@ -8,7 +8,13 @@ use super::error::db_error;
 use crate::{Result, StoreError};
 
 /// `(version, sql)`, in order. A released migration is never edited; a change is a new file.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_integrity.sql"),
+    ),
+];
 
 /// The advisory lock key that serialises migrations ("trail" + 1 in ASCII).
 const MIGRATION_LOCK: i64 = 0x7472_6169_6c00_0001;
