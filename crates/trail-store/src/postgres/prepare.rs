@@ -1,13 +1,13 @@
 //! Everything about an event that does not depend on its place in the log, computed before the
 //! organization's head is locked: its column values and its canonical JSON cut where `prev` and
-//! `seq` go. Under the lock only SHA-256 remains, so the lock is held for microseconds per event.
-//! `Event::seal` stays the definition of the leaf hash; a test holds this to it.
+//! `seq` go ([`CanonicalParts`]). Under the lock only SHA-256 remains, so the lock is held for
+//! microseconds per event. `Event::seal` stays the definition of the leaf hash; a test holds this
+//! to it.
 
 use std::net::IpAddr;
 
-use serde_json::Value;
-use sha2::{Digest, Sha256};
-use trail_core::event::{EVENT_FORMAT_VERSION, NewEvent};
+use trail_core::canonical::CanonicalParts;
+use trail_core::event::NewEvent;
 
 use super::text::index_words;
 
@@ -15,86 +15,21 @@ use super::text::index_words;
 pub(super) struct Prepared {
     pub new: NewEvent,
     pub row: RowValues,
-    presealed: Presealed,
+    canonical: CanonicalParts,
 }
 
 impl Prepared {
     pub fn new(organization_id: &str, new: NewEvent) -> Prepared {
         Prepared {
             row: RowValues::new(&new),
-            presealed: Presealed::new(organization_id, &new),
+            canonical: CanonicalParts::new(organization_id, &new),
             new,
         }
     }
 
     /// The leaf hash of this event at `seq` after `prev`.
     pub fn leaf_hash(&self, prev: &[u8; 32], seq: u64) -> [u8; 32] {
-        self.presealed.leaf_hash(prev, seq)
-    }
-}
-
-/// The canonical JSON (RFC 8785) of the stored event without `hash`, cut around the values of
-/// `prev` and `seq`: `before_prev ‖ "<prev hex>" ‖ before_seq ‖ <seq> ‖ after_seq`.
-struct Presealed {
-    before_prev: Vec<u8>,
-    before_seq: Vec<u8>,
-    after_seq: Vec<u8>,
-}
-
-impl Presealed {
-    fn new(organization_id: &str, new: &NewEvent) -> Presealed {
-        let Ok(Value::Object(data)) = serde_json::to_value(&new.data) else {
-            unreachable!("event data serializes to an object")
-        };
-        let mut fields: Vec<(String, Value)> = data.into_iter().collect();
-        fields.push(("v".into(), Value::from(EVENT_FORMAT_VERSION)));
-        fields.push(("organization_id".into(), organization_id.into()));
-        fields.push((
-            "received_at".into(),
-            serde_json::to_value(new.received_at).expect("times serialize"),
-        ));
-        fields.push(("prev".into(), Value::Null));
-        fields.push(("seq".into(), Value::Null));
-        // RFC 8785 orders keys by UTF-16 code units; the event's keys are ASCII, where that is
-        // byte order.
-        fields.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut parts = [Vec::with_capacity(512), Vec::new(), Vec::new()];
-        let mut part = 0;
-        parts[0].push(b'{');
-        for (i, (key, value)) in fields.iter().enumerate() {
-            if i > 0 {
-                parts[part].push(b',');
-            }
-            let key_json = serde_json_canonicalizer::to_vec(&Value::from(key.as_str()));
-            parts[part].extend_from_slice(&key_json.expect("strings canonicalize"));
-            parts[part].push(b':');
-            if key == "prev" || key == "seq" {
-                part += 1;
-            } else {
-                let value_json = serde_json_canonicalizer::to_vec(value);
-                parts[part].extend_from_slice(&value_json.expect("values canonicalize"));
-            }
-        }
-        parts[part].push(b'}');
-        let [before_prev, before_seq, after_seq] = parts;
-        Presealed {
-            before_prev,
-            before_seq,
-            after_seq,
-        }
-    }
-
-    fn leaf_hash(&self, prev: &[u8; 32], seq: u64) -> [u8; 32] {
-        let mut hasher = Sha256::new();
-        hasher.update([0u8]);
-        hasher.update(&self.before_prev);
-        hasher.update(b"\"");
-        hasher.update(hex::encode(prev).as_bytes());
-        hasher.update(b"\"");
-        hasher.update(&self.before_seq);
-        hasher.update(seq.to_string().as_bytes());
-        hasher.update(&self.after_seq);
-        hasher.finalize().into()
+        self.canonical.leaf_hash(prev, seq)
     }
 }
 
@@ -189,7 +124,7 @@ mod tests {
     }
 
     #[test]
-    fn presealed_hashes_like_event_seal() {
+    fn split_hashing_equals_event_seal() {
         let events = [
             r#"{"id":"e","action":"a.b","area":"a","occurred_at":"2026-01-01T00:00:00Z","actor":{"id":"u","type":"user"},"outcome":"success"}"#,
             r#"{"id":"evt_x","action":"member.role_changed","area":"members","occurred_at":"2027-03-04T05:06:07.089Z",
