@@ -167,21 +167,21 @@ async fn scan(
                 report.problems.push(Problem::at(event.seq, message));
                 valid = false;
             }
-            let recomputed = hex::encode(leaf_hash(event));
-            if recomputed != event.hash {
+            let stored: Hash = hex::decode(&event.hash)
+                .ok()
+                .and_then(|h| h.try_into().ok())
+                .with_context(|| format!("seq {}: the stored hash is not 32 bytes", event.seq))?;
+            let recomputed = leaf_hash(event);
+            if recomputed != stored {
                 let message = format!(
                     "hash mismatch (stored {}… recomputed {}…)",
-                    &event.hash[..event.hash.len().min(8)],
-                    &recomputed[..8]
+                    hex::encode(&stored[..4]),
+                    hex::encode(&recomputed[..4])
                 );
                 report.problems.push(Problem::at(event.seq, message));
                 valid = false;
             }
             report.valid_events += u64::from(valid);
-            let stored: Hash = hex::decode(&event.hash)
-                .ok()
-                .and_then(|h| h.try_into().ok())
-                .with_context(|| format!("seq {}: the stored hash is not 32 bytes", event.seq))?;
             tree.push(stored);
             if targets.contains(&tree.size()) {
                 roots.push((tree.size(), tree.root()));

@@ -15,6 +15,7 @@ mod prepare;
 mod queries;
 mod read;
 mod rows;
+mod scan;
 mod schema;
 mod search;
 mod tree;
@@ -337,7 +338,7 @@ impl Store for SqliteStore {
     async fn events_by_seq(&self, organization_id: &str, from: u64, to: u64) -> Result<Vec<Event>> {
         let org = organization_id.to_owned();
         self.read("get", move |r, conn| {
-            queries::events_by_seq(r, conn, &org, from, to)
+            scan::events_by_seq(r, conn, &org, from, to)
         })
         .await
     }

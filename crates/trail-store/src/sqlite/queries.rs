@@ -131,24 +131,6 @@ pub(super) fn get_event(
         .ok_or(StoreError::NotFound)
 }
 
-pub(super) fn events_by_seq(
-    readers: &Readers,
-    conn: &Connection,
-    organization_id: &str,
-    from: u64,
-    to: u64,
-) -> Result<Vec<Event>> {
-    let tx = conn.unchecked_transaction().map_err(internal)?;
-    let org = readers.org_key(&tx, organization_id)?;
-    let text = format!(
-        "SELECT {EVENT_COLUMNS} FROM events e WHERE e.org = ? AND e.seq >= ? AND e.seq < ? \
-         ORDER BY e.seq"
-    );
-    let [from, to] = [from, to].map(|n| i64::try_from(n).unwrap_or(i64::MAX));
-    let params = [org.into(), from.into(), to.into()];
-    query_all(&tx, &text, &params, |row| read_event(row, organization_id))
-}
-
 pub(super) fn head(readers: &Readers, conn: &Connection, organization_id: &str) -> Result<LogHead> {
     let tx = conn.unchecked_transaction().map_err(internal)?;
     let org = readers.org_key(&tx, organization_id)?;

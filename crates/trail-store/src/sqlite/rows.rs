@@ -32,31 +32,43 @@ fn bad(column: usize, what: &str) -> rusqlite::Error {
 
 /// Builds the event of a row selected with [`EVENT_COLUMNS`].
 pub(super) fn read_event(row: &Row<'_>, organization_id: &str) -> rusqlite::Result<Event> {
+    let prev: Option<Vec<u8>> = row.get(20)?;
+    build_event(row, organization_id, |column| row.get(column), prev)
+}
+
+/// Builds the event of a row whose columns 5 to 12 are the dictionary columns, as `dict` reads
+/// them (their values, or their ids looked up in memory), and column 20 is not read.
+pub(super) fn build_event(
+    row: &Row<'_>,
+    organization_id: &str,
+    dict: impl Fn(usize) -> rusqlite::Result<Option<String>>,
+    prev: Option<Vec<u8>>,
+) -> rusqlite::Result<Event> {
+    let required = |column: usize| dict(column)?.ok_or_else(|| bad(column, "dictionary value"));
     let seq: i64 = row.get(0)?;
     let occurred_at: i64 = row.get(1)?;
     let received_delta: i64 = row.get(2)?;
     let id = id_text(row.get_ref(3)?).ok_or_else(|| bad(3, "id"))?;
     let hash: Vec<u8> = row.get(4)?;
-    let outcome = match row.get_ref(7)?.as_str()? {
+    let outcome = match required(7)?.as_str() {
         "failure" => Outcome::Failure,
         "success" => Outcome::Success,
         _ => return Err(bad(7, "outcome")),
     };
-    let resource_type: Option<String> = row.get(11)?;
+    let resource_type: Option<String> = dict(11)?;
     let ip: Option<Vec<u8>> = row.get(18)?;
     let body = Body::decode(row.get_ref(19)?.as_str_or_null()?).map_err(|_| bad(19, "body"))?;
-    let prev: Option<Vec<u8>> = row.get(20)?;
     let mut data = EventData {
         id,
-        action: row.get(5)?,
-        area: row.get(6)?,
+        action: required(5)?,
+        area: required(6)?,
         occurred_at: Millis(occurred_at),
         actor: Actor {
             id: row.get(13)?,
-            kind: row.get(8)?,
+            kind: required(8)?,
             name: row.get(14)?,
             email: row.get(15)?,
-            role: row.get(10)?,
+            role: dict(10)?,
         },
         resource: resource_type
             .map(|kind| -> rusqlite::Result<Resource> {
@@ -68,7 +80,7 @@ pub(super) fn read_event(row: &Row<'_>, organization_id: &str) -> rusqlite::Resu
             })
             .transpose()?,
         targets: Vec::new(),
-        source: row.get(9)?,
+        source: dict(9)?,
         outcome,
         reason: None,
         description: None,
@@ -76,7 +88,7 @@ pub(super) fn read_event(row: &Row<'_>, organization_id: &str) -> rusqlite::Resu
         changes: Vec::new(),
         metadata: None,
     };
-    body.restore(&mut data, ip.as_deref().and_then(ip_text), row.get(12)?);
+    body.restore(&mut data, ip.as_deref().and_then(ip_text), dict(12)?);
     Ok(Event {
         v: EVENT_FORMAT_VERSION,
         organization_id: organization_id.to_owned(),
