@@ -51,7 +51,7 @@ async fn every_stage_runs_on_a_small_workload() {
 
 #[test]
 fn every_query_of_the_mix_matches_demo_events() {
-    let now = Millis::now();
+    let now = Millis::parse_rfc3339("2026-11-21T10:17:42.123Z").unwrap();
     let dir = tempfile::TempDir::new().unwrap();
     let mut baseline = Baseline::create(dir.path(), false).unwrap();
     let mut events = crate::demo::generate(1, 20_000, 120, now);
