@@ -137,7 +137,9 @@ fn commit_group(conn: &Connection, state: &mut WriterState, group: Vec<Job>) -> 
     for reply in replies {
         reply(match &committed {
             Ok(()) => Ok(()),
-            Err(e) => Err(StoreError::Internal(e.to_string())),
+            // Nothing of the group was stored, so the caller can safely retry: a full disk or an
+            // I/O error is an outage (503 with Retry-After), not a bug.
+            Err(e) => Err(StoreError::Unavailable(format!("commit failed: {e}"))),
         });
     }
     if committed.is_ok() { appended } else { 0 }
