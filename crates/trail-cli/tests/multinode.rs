@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use trail_client::{Client, Order, SearchParams, Sort};
 use trail_core::canonical::leaf_hash_of_api_json;
 use trail_core::event::GENESIS_PREV;
+use trail_store::conformance::postgres_db::TestDatabase;
 
 const OPERATOR: &str = "multinode-operator-token";
 const NODES: usize = 3;
@@ -64,45 +65,6 @@ impl Drop for Node {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A database of its own, dropped at the end.
-struct TestDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDatabase {
-    async fn create(admin_url: &str) -> TestDatabase {
-        let name = format!("trail_test_{}", &trail_core::ids::new_event_id()[4..]);
-        execute(admin_url, &format!("CREATE DATABASE {name}")).await;
-        let url = match admin_url.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{name}"),
-            None => admin_url.to_owned(),
-        };
-        TestDatabase {
-            admin_url: admin_url.to_owned(),
-            name,
-            url,
-        }
-    }
-
-    async fn drop_now(self) {
-        execute(
-            &self.admin_url,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        )
-        .await;
-    }
-}
-
-async fn execute(url: &str, sql: &str) {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect to PostgreSQL");
-    tokio::spawn(connection);
-    client.batch_execute(sql).await.expect(sql);
 }
 
 fn batch(node: usize, b: usize) -> Vec<Value> {
@@ -253,5 +215,5 @@ async fn nodes_sharing_postgres_keep_one_gap_free_chain_and_lose_nothing_acknowl
     );
 
     drop(nodes);
-    database.drop_now().await;
+    drop(database);
 }

@@ -10,6 +10,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use trail_server::Settings;
+use trail_store::conformance::postgres_db::TestDatabase;
 
 pub const OPERATOR: &str = "test-operator-token";
 
@@ -39,17 +40,7 @@ impl Backend {
     /// The PostgreSQL server tests create databases on, or `None` after saying loudly that the
     /// test is skipped.
     pub fn postgres_url() -> Option<String> {
-        let url = std::env::var("TRAIL_TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty());
-        if url.is_none() {
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: TRAIL_TEST_DATABASE_URL is not set; this PostgreSQL test did not run"
-            );
-        }
-        url
+        trail_store::conformance::postgres_db::test_database_url()
     }
 }
 
@@ -71,61 +62,6 @@ macro_rules! on_every_backend {
             })*
         }
     };
-}
-
-/// A database of its own for one test (`trail_test_<random>`), dropped with the test app.
-struct TestDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl TestDatabase {
-    async fn create(admin_url: &str) -> (TestDatabase, String) {
-        let name = format!("trail_test_{}", &trail_core::ids::new_event_id()[4..]);
-        let (client, connection) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls)
-            .await
-            .expect("connect to PostgreSQL");
-        tokio::spawn(connection);
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create a test database");
-        let url = match admin_url.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{name}"),
-            None => admin_url.to_owned(),
-        };
-        (
-            TestDatabase {
-                admin_url: admin_url.to_owned(),
-                name,
-            },
-            url,
-        )
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let (url, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop may run inside the test's runtime, which must not block: use a runtime of our own.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                    .await
-                    .ok()?;
-                tokio::spawn(connection);
-                client
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .ok()
-            })
-        })
-        .join();
-    }
 }
 
 pub struct Reply {
@@ -174,8 +110,8 @@ impl TestApp {
             Backend::Postgres => {
                 let admin_url =
                     Backend::postgres_url().expect("PostgreSQL tests need TRAIL_TEST_DATABASE_URL");
-                let (database, url) = TestDatabase::create(&admin_url).await;
-                settings.database_url = Some(trail_server::config::Secret(url));
+                let database = TestDatabase::create(&admin_url).await;
+                settings.database_url = Some(trail_server::config::Secret(database.url.clone()));
                 Some(database)
             }
         };

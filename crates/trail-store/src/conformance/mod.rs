@@ -15,6 +15,7 @@ mod append;
 pub mod fixtures;
 mod integrity;
 mod pages;
+pub mod postgres_db;
 mod search;
 mod search_values;
 
