@@ -177,6 +177,30 @@ impl EventData {
     pub fn country(&self) -> Option<&str> {
         self.context.as_ref()?.location.as_ref()?.country.as_deref()
     }
+
+    /// The text a bare word of a query searches, the same for every store: action, actor id, name
+    /// and email, resource id and name, description (one per line), then the metadata's JSON.
+    pub fn searchable_text(&self) -> String {
+        let resource = self.resource.as_ref();
+        let mut text = String::with_capacity(256);
+        let words = [
+            Some(self.action.as_str()),
+            Some(self.actor.id.as_str()),
+            self.actor.name.as_deref(),
+            self.actor.email.as_deref(),
+            resource.and_then(|r| r.id.as_deref()),
+            resource.and_then(|r| r.name.as_deref()),
+            self.description.as_deref(),
+        ];
+        for word in words.into_iter().flatten() {
+            text.push_str(word);
+            text.push('\n');
+        }
+        if let Some(metadata) = &self.metadata {
+            text.push_str(&serde_json::to_string(metadata).expect("metadata serializes"));
+        }
+        text
+    }
 }
 
 /// A validated event on its way to the store, which gives it `seq`, `prev` and `hash`.

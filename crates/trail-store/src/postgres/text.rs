@@ -12,30 +12,6 @@ use trail_core::event::EventData;
 /// in a query is then matched as a prefix.
 const MAX_TOKEN_BYTES: usize = 255;
 
-/// The text a bare word searches, in the SQLite backend's order: action, actor id, name and
-/// email, resource id and name, description, and the metadata's JSON.
-pub(super) fn searchable_text(data: &EventData) -> String {
-    let resource = data.resource.as_ref();
-    let mut text = String::with_capacity(256);
-    let words = [
-        Some(data.action.as_str()),
-        Some(data.actor.id.as_str()),
-        data.actor.name.as_deref(),
-        data.actor.email.as_deref(),
-        resource.and_then(|r| r.id.as_deref()),
-        resource.and_then(|r| r.name.as_deref()),
-        data.description.as_deref(),
-    ];
-    for word in words.into_iter().flatten() {
-        text.push_str(word);
-        text.push('\n');
-    }
-    if let Some(metadata) = &data.metadata {
-        text.push_str(&serde_json::to_string(metadata).expect("metadata serializes"));
-    }
-    text
-}
-
 /// Splits ASCII-lowercased `text` into tokens, each cut to [`MAX_TOKEN_BYTES`]; the flag says
 /// whether the token was cut.
 fn tokens(text: &str) -> impl Iterator<Item = (&str, bool)> {
@@ -56,7 +32,7 @@ fn tokens(text: &str) -> impl Iterator<Item = (&str, bool)> {
 /// The distinct tokens of an event's searchable text, space-separated (tokens never hold a space),
 /// for `array_to_tsvector(string_to_array(…, ' '))`.
 pub(super) fn index_words(data: &EventData) -> String {
-    let text = searchable_text(data).to_ascii_lowercase();
+    let text = data.searchable_text().to_ascii_lowercase();
     let distinct: BTreeSet<&str> = tokens(&text).map(|(t, _)| t).collect();
     distinct.into_iter().collect::<Vec<_>>().join(" ")
 }

@@ -3,7 +3,6 @@
 //! `prev` and `seq`, so that the writer only hashes.
 
 use rusqlite::types::Value;
-use serde_json::Value as Json;
 use trail_core::canonical::CanonicalParts;
 use trail_core::event::NewEvent;
 
@@ -25,24 +24,7 @@ impl PreparedEvent {
     pub fn new(organization_id: &str, new: NewEvent) -> PreparedEvent {
         let data = &new.data;
         let (body, ip) = Body::encode(data);
-        let mut text = String::with_capacity(256);
-        let resource = data.resource.as_ref();
-        let words = [
-            Some(data.action.as_str()),
-            Some(data.actor.id.as_str()),
-            data.actor.name.as_deref(),
-            data.actor.email.as_deref(),
-            resource.and_then(|r| r.id.as_deref()),
-            resource.and_then(|r| r.name.as_deref()),
-            data.description.as_deref(),
-        ];
-        for word in words.into_iter().flatten() {
-            text.push_str(word);
-            text.push('\n');
-        }
-        if let Some(metadata) = &data.metadata {
-            text.push_str(&metadata_text(metadata));
-        }
+        let text = data.searchable_text();
         let mut targets: Vec<String> = data
             .targets
             .iter()
@@ -61,9 +43,4 @@ impl PreparedEvent {
             new,
         }
     }
-}
-
-/// The searchable text of `metadata`: its JSON, which is what a text search's exact check reads.
-pub(super) fn metadata_text(metadata: &serde_json::Map<String, Json>) -> String {
-    serde_json::to_string(metadata).expect("metadata serializes")
 }
