@@ -30,6 +30,18 @@ pub async fn body_bytes(headers: &HeaderMap, body: Body, limit: usize) -> ApiRes
         .map_err(|_| too_large())
 }
 
+/// Body limit of administration requests (organizations, keys): small JSON objects.
+pub const ADMIN_BODY_LIMIT: usize = 64 * 1024;
+
+/// Reads a body of at most `limit` bytes (413 past it) and decodes it as JSON into `T`.
+pub async fn json_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> ApiResult<T> {
+    json(&body_bytes(headers, body, limit).await?)
+}
+
 /// Decodes a JSON body into `T`, naming the offending field on failure.
 pub fn json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);

@@ -82,6 +82,27 @@ pub struct Page {
     pub next_cursor: Option<trail_core::cursor::Cursor>,
 }
 
+impl Page {
+    /// The page from a query that fetched up to `limit + 1` rows: the extra row, if present, only
+    /// says that more follow, and the cursor then points after the last event kept.
+    pub fn from_overfetch(mut events: Vec<Event>, limit: usize) -> Page {
+        let limit = limit.max(1);
+        let more = events.len() > limit;
+        events.truncate(limit);
+        let next_cursor =
+            more.then(|| events.last())
+                .flatten()
+                .map(|last| trail_core::cursor::Cursor {
+                    occurred_at: last.data.occurred_at,
+                    seq: last.seq,
+                });
+        Page {
+            events,
+            next_cursor,
+        }
+    }
+}
+
 /// A distinct value of a faceted field with how many matching events carry it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FacetValue {

@@ -59,8 +59,7 @@ pub async fn create(
     body: Body,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
     principal.require("admin")?;
-    let bytes = extract::body_bytes(&headers, body, 64 * 1024).await?;
-    let req: CreateApiKey = extract::json(&bytes)?;
+    let req: CreateApiKey = extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let organization_id = match (&principal, req.organization_id.as_deref()) {
         (p, None) if p.is_instance_level() => None,
         (p, requested) => Some(p.organization(&state, requested).await?),

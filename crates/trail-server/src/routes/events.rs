@@ -258,9 +258,8 @@ pub async fn search_post(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<SearchResponse>> {
-    let bytes =
-        extract::body_bytes(&headers, body, state.settings.limits.max_request_bytes).await?;
-    let params: SearchParams = extract::json(&bytes)?;
+    let params: SearchParams =
+        extract::json_body(&headers, body, state.settings.limits.max_request_bytes).await?;
     run_search(&state, &principal, &params).await
 }
 

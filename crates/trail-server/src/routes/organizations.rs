@@ -40,8 +40,8 @@ pub async fn create(
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Organization>)> {
     require_instance_admin(&principal)?;
-    let bytes = extract::body_bytes(&headers, body, 64 * 1024).await?;
-    let req: CreateOrganization = extract::json(&bytes)?;
+    let req: CreateOrganization =
+        extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
         return Err(ApiError::invalid_field(

@@ -2,7 +2,6 @@
 //! each is one statement, so it reads one snapshot and never waits for writers.
 
 use deadpool_postgres::Client;
-use trail_core::cursor::Cursor;
 use trail_core::query::{Field, Search};
 
 use super::columns::{EVENT_COLUMNS, read_event};
@@ -22,21 +21,11 @@ pub(super) async fn search(
     let text = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE {}", sql.text);
     tracing::debug!(sql = %text, "Searching events");
     let rows = client.query(&text, &sql.params()).await.map_err(db_error)?;
-    let mut events = rows
+    let events = rows
         .iter()
         .map(|row| read_event(row, organization_id))
         .collect::<Result<Vec<_>>>()?;
-    let limit = search.limit.max(1);
-    let more = events.len() > limit;
-    events.truncate(limit);
-    let next_cursor = more.then(|| events.last()).flatten().map(|last| Cursor {
-        occurred_at: last.data.occurred_at,
-        seq: last.seq,
-    });
-    Ok(Page {
-        events,
-        next_cursor,
-    })
+    Ok(Page::from_overfetch(events, search.limit))
 }
 
 pub(super) async fn count(client: &Client, organization_id: &str, search: &Search) -> Result<u64> {

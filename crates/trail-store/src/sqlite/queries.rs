@@ -1,7 +1,6 @@
 //! The event queries, each run on a reader connection inside one read transaction (one snapshot).
 
 use rusqlite::{Connection, OptionalExtension, params};
-use trail_core::cursor::Cursor;
 use trail_core::event::{Event, GENESIS_PREV};
 use trail_core::query::{Field, Search};
 
@@ -37,20 +36,10 @@ pub(super) fn search(
         page_clause(search, &mut sql);
         let text = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE {}", sql.text);
         tracing::debug!(sql = %text, "Searching events");
-        let mut events = query_all(conn, &text, &sql.params, |row| {
+        let events = query_all(conn, &text, &sql.params, |row| {
             read_event(row, organization_id)
         })?;
-        let limit = search.limit.max(1);
-        let more = events.len() > limit;
-        events.truncate(limit);
-        let next_cursor = more.then(|| events.last()).flatten().map(|last| Cursor {
-            occurred_at: last.data.occurred_at,
-            seq: last.seq,
-        });
-        Ok(Page {
-            events,
-            next_cursor,
-        })
+        Ok(Page::from_overfetch(events, search.limit))
     })
 }
 
