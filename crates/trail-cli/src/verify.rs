@@ -13,8 +13,9 @@ use anyhow::Context as _;
 use trail_core::checkpoint::Checkpoint;
 use trail_core::note::{Note, VerifierKey};
 use trail_server::integrity::keys::{default_key_file, read_key_file};
-use trail_store::Store;
+use trail_store::postgres::{PostgresOptions, PostgresStore};
 use trail_store::sqlite::{SqliteOptions, SqliteStore};
+use trail_store::{Store, StoreError};
 
 use self::report::Report;
 
@@ -22,8 +23,9 @@ use self::report::Report;
 #[command(after_help = "Examples:\n  \
     trail verify --data-dir ./trail-data --vkey \"$(curl -s $TRAIL_URL/v1/log/public-key)\"\n  \
     trail verify --org org_01JD… --trusted-checkpoint saved-checkpoint.txt --json\n\n\
+    trail verify --database-url postgres://trail@db/trail --vkey \"$(cat trail.vkey)\"\n\n\
     Exit status: 0 every checked log is valid, 1 something does not verify, 2 usage error.\n\
-    --database-url (PostgreSQL) and --bundle (export bundles) are not supported yet.")]
+    --bundle (export bundles) is not supported yet.")]
 pub struct Args {
     /// The data directory of the embedded store, opened read-only.
     #[arg(
@@ -33,7 +35,8 @@ pub struct Args {
         value_name = "DIR"
     )]
     data_dir: PathBuf,
-    /// PostgreSQL store to verify (not supported yet).
+    /// A PostgreSQL store to verify instead of a data directory, read in read-only transactions
+    /// (nothing is migrated or written; a read-only database role is enough).
     #[arg(long, value_name = "URL", conflicts_with = "bundle")]
     database_url: Option<String>,
     /// Export bundle to verify (not supported yet).
@@ -63,9 +66,6 @@ fn usage(message: impl std::fmt::Display) -> ! {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    if args.database_url.is_some() {
-        usage("--database-url is not supported yet; verify a data directory with --data-dir");
-    }
     if args.bundle.is_some() {
         usage("--bundle is not supported yet: export bundles do not exist yet");
     }
@@ -75,15 +75,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .trusted_checkpoint
         .as_deref()
         .map(|path| trusted_checkpoint(path, &keys));
-    let store = match SqliteStore::open_read_only(&args.data_dir, SqliteOptions::default()) {
-        Ok(store) => store,
-        Err(trail_store::StoreError::NotFound) => usage(format!(
-            "{} holds no Trail store (no trail.db)",
-            args.data_dir.display()
-        )),
-        Err(e) => return Err(e).context("opening the data directory read-only"),
-    };
-    let organizations = organizations(&store, args.org.as_deref()).await?;
+    let store = open_store(&args).await?;
+    let store = store.as_ref();
+    let organizations = organizations(store, args.org.as_deref()).await?;
     if let Some(trusted) = &trusted
         && !organizations.iter().any(|o| trusted_for(trusted, o))
     {
@@ -99,7 +93,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     for org in &organizations {
         let pinned = trusted.as_ref().filter(|t| trusted_for(t, org));
-        let checked = log::verify_org(&store, org, &keys, pinned)
+        let checked = log::verify_org(store, org, &keys, pinned)
             .await
             .with_context(|| format!("verifying {org}"))?;
         report.valid &= checked.valid;
@@ -110,6 +104,26 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     match report.organizations.iter().find_map(|o| o.problems.first()) {
         None => Ok(()),
         Some(first) => anyhow::bail!("verification failed: {first}"),
+    }
+}
+
+/// The store to check, opened so that verifying cannot change it.
+async fn open_store(args: &Args) -> anyhow::Result<Box<dyn Store>> {
+    if let Some(url) = &args.database_url {
+        return match PostgresStore::connect_read_only(url, PostgresOptions::default()).await {
+            Ok(store) => Ok(Box::new(store)),
+            Err(StoreError::NotFound) => usage("the database holds no Trail store"),
+            // Not reaching the store says nothing about the log: exit 2, never 1.
+            Err(e) => usage(format!("cannot read the PostgreSQL store: {e}")),
+        };
+    }
+    match SqliteStore::open_read_only(&args.data_dir, SqliteOptions::default()) {
+        Ok(store) => Ok(Box::new(store)),
+        Err(StoreError::NotFound) => usage(format!(
+            "{} holds no Trail store (no trail.db)",
+            args.data_dir.display()
+        )),
+        Err(e) => Err(e).context("opening the data directory read-only"),
     }
 }
 
@@ -152,7 +166,7 @@ fn verifier_keys(args: &Args, warnings: &mut Vec<String>) -> Vec<VerifierKey> {
             vec![signer.verifier()]
         }
         Err(e) => usage(format!(
-            "no --vkey given and the data directory's key cannot be read: {e:#}"
+            "no --vkey given and the data directory's key cannot be read ({e:#}); pass the key `GET /v1/log/public-key` publishes with --vkey"
         )),
     }
 }
@@ -175,11 +189,11 @@ fn trusted_for(trusted: &Checkpoint, organization_id: &str) -> bool {
     trusted.origin.ends_with(&format!("/{organization_id}"))
 }
 
-async fn organizations(store: &SqliteStore, only: Option<&str>) -> anyhow::Result<Vec<String>> {
+async fn organizations(store: &dyn Store, only: Option<&str>) -> anyhow::Result<Vec<String>> {
     if let Some(id) = only {
         return match store.get_organization(id).await {
             Ok(org) => Ok(vec![org.id]),
-            Err(trail_store::StoreError::NotFound) => usage(format!("no organization {id}")),
+            Err(StoreError::NotFound) => usage(format!("no organization {id}")),
             Err(e) => Err(e).context("reading the organization"),
         };
     }

@@ -256,7 +256,7 @@ fn unsupported_sources_and_bad_keys_are_usage_errors() {
     let dir = dir.path().to_str().unwrap();
     for args in [
         vec!["verify", "--bundle", "export.zip"],
-        vec!["verify", "--database-url", "postgres://localhost/trail"],
+        vec!["verify", "--database-url", "not a url"],
         vec!["verify", "--data-dir", dir, "--vkey", "not-a-key"],
         vec!["verify", "--data-dir", dir, "--vkey", "x+00000000+AA"],
     ] {

@@ -74,37 +74,36 @@ impl PostgresStore {
     /// Connects to `url` (`postgres://user@host:5432/db?…` or `host=… dbname=…`), applies pending
     /// migrations and returns the store. An unreachable database is `Unavailable`.
     pub async fn connect(url: &str, options: PostgresOptions) -> Result<PostgresStore> {
-        let mut config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(options.connect_timeout);
-        }
-        if config.get_application_name().is_none() {
-            config.application_name("trail");
-        }
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(options.pool_size.max(2))
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(options.acquire_timeout))
-            .create_timeout(Some(options.connect_timeout))
-            .recycle_timeout(Some(options.connect_timeout))
-            .build()
-            .map_err(|e| StoreError::Internal(format!("PostgreSQL pool: {e}")))?;
+        let pool = pool(parse_url(url)?, &options)?;
         let mut client = pool.get().await.map_err(pool_error)?;
         schema::migrate(&mut client).await?;
         drop(client);
-        Ok(PostgresStore {
+        Ok(PostgresStore::from_pool(pool, &options))
+    }
+
+    /// Connects for reading only, as `trail verify` does: every session is
+    /// `default_transaction_read_only`, nothing is migrated, and a database whose schema is not
+    /// exactly this build's is refused (`NotFound` when it holds no Trail schema at all).
+    pub async fn connect_read_only(url: &str, options: PostgresOptions) -> Result<PostgresStore> {
+        let mut config = parse_url(url)?;
+        let session = match config.get_options() {
+            Some(given) => format!("{given} -c default_transaction_read_only=on"),
+            None => "-c default_transaction_read_only=on".to_owned(),
+        };
+        config.options(&session);
+        let pool = pool(config, &options)?;
+        let client = pool.get().await.map_err(pool_error)?;
+        schema::check_current(&client).await?;
+        drop(client);
+        Ok(PostgresStore::from_pool(pool, &options))
+    }
+
+    fn from_pool(pool: Pool, options: &PostgresOptions) -> PostgresStore {
+        PostgresStore {
             sequencer: Arc::new(Sequencer::new(pool.clone(), options.max_group_events)),
             pool,
             known: Mutex::new(HashSet::new()),
-        })
+        }
     }
 
     async fn client(&self) -> Result<Client> {
@@ -144,6 +143,36 @@ impl PostgresStore {
             .record(started.elapsed().as_secs_f64());
         result
     }
+}
+
+fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
+    tokio_postgres::Config::from_str(url)
+        .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))
+}
+
+/// The connection pool for `config`, with Trail's timeouts and application name.
+fn pool(mut config: tokio_postgres::Config, options: &PostgresOptions) -> Result<Pool> {
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(options.connect_timeout);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("trail");
+    }
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(options.pool_size.max(2))
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(options.acquire_timeout))
+        .create_timeout(Some(options.connect_timeout))
+        .recycle_timeout(Some(options.connect_timeout))
+        .build()
+        .map_err(|e| StoreError::Internal(format!("PostgreSQL pool: {e}")))
 }
 
 #[async_trait]

@@ -19,6 +19,47 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// The advisory lock key that serialises migrations ("trail" + 1 in ASCII).
 const MIGRATION_LOCK: i64 = 0x7472_6169_6c00_0001;
 
+/// The schema version this build writes.
+fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |(v, _)| *v)
+}
+
+/// Checks, without changing anything, that the database holds exactly the schema this build
+/// knows (for read-only use such as `trail verify`, which must not migrate what it inspects).
+pub(super) async fn check_current(client: &Client) -> Result<()> {
+    let exists: bool = client
+        .query_one(
+            "SELECT to_regclass('schema_migrations') IS NOT NULL",
+            &[],
+        )
+        .await
+        .map_err(db_error)?
+        .get(0);
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    let current: i64 = client
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .await
+        .map_err(db_error)?
+        .get(0);
+    let latest = latest();
+    match current.cmp(&latest) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Less => Err(StoreError::Internal(format!(
+            "the database schema is at version {current}, this build of Trail reads version \
+             {latest}: start `trail serve` on it once to migrate"
+        ))),
+        std::cmp::Ordering::Greater => Err(StoreError::Internal(format!(
+            "the database schema is at version {current}, newer than this build of Trail \
+             (version {latest}): use a newer trail"
+        ))),
+    }
+}
+
 pub(super) async fn migrate(client: &mut Client) -> Result<()> {
     let tx = client.transaction().await.map_err(db_error)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
@@ -40,7 +81,7 @@ pub(super) async fn migrate(client: &mut Client) -> Result<()> {
         .await
         .map_err(db_error)?
         .get(0);
-    let latest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    let latest = latest();
     if current > latest {
         tracing::warn!(
             current,
