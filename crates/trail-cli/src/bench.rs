@@ -5,6 +5,7 @@
 mod baseline;
 mod http;
 mod ingest;
+mod postgres;
 mod queries;
 mod report;
 mod search;
@@ -62,6 +63,13 @@ pub struct Args {
     /// Skip the baseline variant with every filter column indexed.
     #[arg(long)]
     pub skip_wide_baseline: bool,
+    /// Also measure PostgreSQL on the same events, in a database of its own created on this
+    /// server (`postgres://user@host:5432/db`) and dropped afterwards unless `--keep` is given.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Events of PostgreSQL's naive one-INSERT-per-event baseline (it is slow: a commit each).
+    #[arg(long, default_value_t = 20_000)]
+    pub naive_events: usize,
     /// Keep the data in this directory (which must be empty or absent) instead of a temporary one.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
@@ -130,6 +138,7 @@ pub async fn measure(args: &Args) -> anyhow::Result<Report> {
         .map(|b| std::mem::take(&mut b.body))
         .collect();
     let (store_batches, rows) = ingest::split(batches);
+    let postgres_batches = args.database_url.as_ref().map(|_| store_batches.clone());
 
     if !args.skip_wide_baseline {
         note("baseline with every filter column indexed");
@@ -159,7 +168,7 @@ pub async fn measure(args: &Args) -> anyhow::Result<Report> {
 
     note("Store::append");
     let store_dir = root.join("store");
-    let store = Arc::new(SqliteStore::open(&store_dir, SqliteOptions::default())?);
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&store_dir, SqliteOptions::default())?);
     let org = store.create_organization("Bench Inc").await?.id;
     let rate = ingest::store(store.clone(), &org, store_batches, args.store_tasks).await?;
     if !args.skip_store {
@@ -172,9 +181,16 @@ pub async fn measure(args: &Args) -> anyhow::Result<Report> {
             note(&format!(
                 "filling the store and the baseline to {total} events"
             ));
-            let (grown, rate) =
-                ingest::fill(store.clone(), &org, baseline, events, now, args.store_tasks).await?;
-            baseline = grown;
+            let (grown, rate) = ingest::fill(
+                store.clone(),
+                &org,
+                Some(baseline),
+                events,
+                now,
+                args.store_tasks,
+            )
+            .await?;
+            baseline = grown.context("the fill lost the baseline")?;
             stored += rate.events;
             report.fill = Some(rate);
         }
@@ -209,6 +225,24 @@ pub async fn measure(args: &Args) -> anyhow::Result<Report> {
         baseline_bytes,
         baseline_bytes_per_row: baseline_bytes as f64 / baseline.rows().max(1) as f64,
     });
+    if let (Some(url), Some(batches)) = (&args.database_url, postgres_batches) {
+        // The same generated events: the prepared ones, then the rest up to the search size.
+        let rest = (!args.skip_search).then(|| {
+            let all = crate::demo::generate(args.seed, total, args.days, now);
+            Box::new(all.skip(args.events)) as Box<dyn Iterator<Item = serde_json::Value> + Send>
+        });
+        let plan = postgres::Plan {
+            batches,
+            rest,
+            now,
+            tasks: args.store_tasks,
+            naive_events: args.naive_events,
+            runs: args.runs,
+            expected: report.search.as_ref().map(|s| s.per_query.as_slice()),
+            keep: args.keep.is_some(),
+        };
+        report.postgres = Some(postgres::measure(url, plan, note).await?);
+    }
     if let Some(dir) = &args.keep {
         note(&format!("data kept in {}", dir.display()));
     }

@@ -114,7 +114,13 @@ async fn a_postgres_store_verifies_read_only_and_names_an_edited_event() {
         .get(0);
     assert!(!migrated, "verify created Trail's schema");
     assert_exit(
-        &trail(&["verify", "--database-url", "postgres://postgres@127.0.0.1:1/none", "--vkey", &vkey]),
+        &trail(&[
+            "verify",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:1/none",
+            "--vkey",
+            &vkey,
+        ]),
         2,
         "cannot read the PostgreSQL store",
     );

@@ -10,7 +10,6 @@ use tokio::task::JoinSet;
 use trail_core::Millis;
 use trail_core::event::NewEvent;
 use trail_store::Store;
-use trail_store::sqlite::SqliteStore;
 
 use super::baseline::Baseline;
 use super::report::Rate;
@@ -36,7 +35,7 @@ pub async fn baseline(
 
 /// Appends the prepared batches from `tasks` concurrent tasks, each taking every `tasks`-th batch.
 pub async fn store(
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     org: &str,
     batches: Vec<Vec<NewEvent>>,
     tasks: usize,
@@ -70,16 +69,16 @@ pub fn split(batches: Vec<Batch>) -> (Vec<Vec<NewEvent>>, Vec<Vec<Row>>) {
     batches.into_iter().map(|b| (b.events, b.rows)).unzip()
 }
 
-/// Grows the store and the baseline with the rest of `events`: a generator thread prepares batches,
-/// up to `tasks` appends run at once, and a baseline thread inserts the same rows.
+/// Grows the store (and the baseline, when given) with the rest of `events`: a generator thread
+/// prepares batches, up to `tasks` appends run at once, and a baseline thread inserts the same rows.
 pub async fn fill(
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     org: &str,
-    baseline: Baseline,
+    baseline: Option<Baseline>,
     events: impl Iterator<Item = Value> + Send + 'static,
     now: Millis,
     tasks: usize,
-) -> anyhow::Result<(Baseline, Rate)> {
+) -> anyhow::Result<(Option<Baseline>, Rate)> {
     let (batch_tx, mut batch_rx) = tokio::sync::mpsc::channel::<Batch>(16);
     let generator = std::thread::spawn(move || -> anyhow::Result<()> {
         let mut events = events;
@@ -94,10 +93,12 @@ pub async fn fill(
         Ok(())
     });
     let (row_tx, row_rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(16);
-    let inserter = std::thread::spawn(move || -> anyhow::Result<Baseline> {
+    let inserter = std::thread::spawn(move || -> anyhow::Result<Option<Baseline>> {
         let mut baseline = baseline;
         for rows in row_rx {
-            baseline.insert(&rows)?;
+            if let Some(baseline) = &mut baseline {
+                baseline.insert(&rows)?;
+            }
         }
         Ok(baseline)
     });

@@ -9,6 +9,8 @@ pub const TARGET_INGEST_RATIO: f64 = 3.0;
 pub const TARGET_SEARCH_P99_MS: f64 = 20.0;
 pub const TARGET_COUNT_P99_MS: f64 = 100.0;
 pub const TARGET_BYTES_PER_EVENT: f64 = 300.0;
+pub const TARGET_PG_INGEST: f64 = 50_000.0;
+pub const TARGET_PG_SEARCH_P99_MS: f64 = 50.0;
 
 /// An ingest rate: `events` written in `seconds`.
 #[derive(Debug, Clone, Serialize)]
@@ -93,6 +95,20 @@ pub struct SizeFigures {
     pub baseline_bytes_per_row: f64,
 }
 
+/// The PostgreSQL stages (`--database-url`), on the same events as the embedded store.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostgresFigures {
+    /// `Store::append` of the prepared batches.
+    pub store: Rate,
+    /// One `INSERT` per event into an equivalent indexed table.
+    pub naive: Rate,
+    pub fill: Option<Rate>,
+    pub stored_events: u64,
+    pub search: Option<Latency>,
+    pub count: Option<Latency>,
+    pub per_query: Vec<QueryTiming>,
+}
+
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Report {
     pub cores: usize,
@@ -108,6 +124,7 @@ pub struct Report {
     pub fill: Option<Rate>,
     pub search: Option<SearchFigures>,
     pub size: Option<SizeFigures>,
+    pub postgres: Option<PostgresFigures>,
 }
 
 fn thousands(n: f64) -> String {
@@ -250,7 +267,80 @@ impl Report {
                 String::new(),
             );
         }
+        if let Some(pg) = &self.postgres {
+            self.render_postgres(pg, &mut line);
+        }
         lines.join("\n")
+    }
+
+    /// PostgreSQL's lines: ingest against its naive baseline (and the embedded store), search and
+    /// count against the embedded store on the same events.
+    fn render_postgres(
+        &self,
+        pg: &PostgresFigures,
+        line: &mut impl FnMut(String, String, String, String),
+    ) {
+        let naive = pg.naive.per_second;
+        line(
+            format!(
+                "PostgreSQL baseline: 1 INSERT/event ({} rows)",
+                thousands(pg.naive.events as f64)
+            ),
+            format!("{} rows/s", thousands(naive)),
+            "1.00×".into(),
+            String::new(),
+        );
+        let embedded = self.store.as_ref().map_or(String::new(), |s| {
+            format!(", {:.2}× SQLite", pg.store.per_second / s.per_second)
+        });
+        line(
+            format!("PostgreSQL Store::append, {} tasks", self.store_tasks),
+            format!("{} ev/s", thousands(pg.store.per_second)),
+            format!("{:.1}×{embedded}", pg.store.per_second / naive.max(1e-9)),
+            format!(
+                "≥ 50,000 ev/s: {}",
+                verdict(pg.store.per_second >= TARGET_PG_INGEST)
+            ),
+        );
+        if let Some(f) = pg.fill.as_ref().filter(|f| f.events > 0) {
+            line(
+                format!(
+                    "PostgreSQL fill to {} (with generation)",
+                    thousands(pg.stored_events as f64)
+                ),
+                format!("{} ev/s", thousands(f.per_second)),
+                format!("{:.1}×", f.per_second / naive.max(1e-9)),
+                String::new(),
+            );
+        }
+        let ms = |l: &Latency| format!("{:.1}/{:.1}/{:.1} ms", l.p50_ms, l.p95_ms, l.p99_ms);
+        // Beside the embedded store's p99 on the same events and queries.
+        let versus = |sqlite: Option<&Latency>| {
+            sqlite.map_or(String::new(), |s| format!("SQLite {:.1} ms", s.p99_ms))
+        };
+        let sqlite = self.search.as_ref();
+        if let Some(search) = &pg.search {
+            line(
+                format!(
+                    "PostgreSQL search p50/p95/p99 over {}",
+                    thousands(pg.stored_events as f64)
+                ),
+                ms(search),
+                versus(sqlite.map(|s| &s.search)),
+                format!(
+                    "p99 ≤ 50 ms: {}",
+                    verdict(search.p99_ms <= TARGET_PG_SEARCH_P99_MS)
+                ),
+            );
+        }
+        if let Some(count) = &pg.count {
+            line(
+                "PostgreSQL count p50/p95/p99".into(),
+                ms(count),
+                versus(sqlite.map(|s| &s.count)),
+                String::new(),
+            );
+        }
     }
 
     /// The slowest queries, for the "what limits it" discussion.

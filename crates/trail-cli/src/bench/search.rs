@@ -7,7 +7,6 @@ use std::time::Instant;
 use anyhow::Context as _;
 use trail_core::Millis;
 use trail_store::Store;
-use trail_store::sqlite::SqliteStore;
 
 use super::baseline::Baseline;
 use super::queries::{MIX, ninety_days_before};
@@ -17,10 +16,17 @@ fn ms(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
 }
 
+/// The store's side of a run of the mix: search and count latencies and each query's timings.
+pub struct StoreTimes {
+    pub search: Latency,
+    pub count: Latency,
+    pub per_query: Vec<QueryTiming>,
+}
+
 /// Runs the mix `runs` times on the store and `baseline_runs` times on the baseline, round-robin
 /// so that no query runs twice in a row.
 pub async fn run(
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     org: &str,
     store_events: u64,
     baseline: Baseline,
@@ -28,7 +34,39 @@ pub async fn run(
     runs: usize,
     baseline_runs: usize,
 ) -> anyhow::Result<(Baseline, SearchFigures)> {
-    let runs = runs.max(1);
+    let times = time_store(store.as_ref(), org, now, runs).await?;
+    let (baseline, baseline_search, baseline_count, timings) =
+        tokio::task::spawn_blocking(move || {
+            run_baseline(
+                baseline,
+                now,
+                baseline_runs.max(1),
+                store_events,
+                times.per_query,
+            )
+        })
+        .await
+        .context("the baseline search thread panicked")??;
+    let figures = SearchFigures {
+        store_events,
+        queries: MIX.len(),
+        runs_per_query: runs.max(1),
+        search: times.search,
+        count: times.count,
+        baseline_search,
+        baseline_count,
+        per_query: timings,
+    };
+    Ok((baseline, figures))
+}
+
+/// Runs every query of the mix `runs` times on `store`, timing search (one page of 50) and count.
+pub async fn time_store(
+    store: &dyn Store,
+    org: &str,
+    now: Millis,
+    runs: usize,
+) -> anyhow::Result<StoreTimes> {
     let mut timings: Vec<QueryTiming> = MIX
         .iter()
         .map(|q| QueryTiming {
@@ -41,7 +79,7 @@ pub async fn run(
         })
         .collect();
     let (mut searches, mut counts) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
+    for _ in 0..runs.max(1) {
         for (query, timing) in MIX.iter().zip(&mut timings) {
             let search = query.search(now);
             let started = Instant::now();
@@ -69,23 +107,11 @@ pub async fn run(
             );
         }
     }
-    let (baseline, baseline_search, baseline_count, timings) =
-        tokio::task::spawn_blocking(move || {
-            run_baseline(baseline, now, baseline_runs.max(1), store_events, timings)
-        })
-        .await
-        .context("the baseline search thread panicked")??;
-    let figures = SearchFigures {
-        store_events,
-        queries: MIX.len(),
-        runs_per_query: runs,
+    Ok(StoreTimes {
         search: Latency::of(searches),
         count: Latency::of(counts),
-        baseline_search,
-        baseline_count,
         per_query: timings,
-    };
-    Ok((baseline, figures))
+    })
 }
 
 type BaselineTimes = (Baseline, Latency, Latency, Vec<QueryTiming>);

@@ -21,6 +21,8 @@ fn args(events: usize, search_events: usize) -> Args {
         skip_store: false,
         skip_search: false,
         skip_wide_baseline: false,
+        database_url: None,
+        naive_events: 100,
         keep: None,
         json: false,
     }
@@ -47,6 +49,32 @@ async fn every_stage_runs_on_a_small_workload() {
     assert_eq!((size.store_events, size.baseline_rows), (3_000, 3_000));
     assert!(size.store_bytes > 0 && size.baseline_bytes > 0);
     assert!(report.render().contains("HTTP batch ingest"));
+}
+
+/// The PostgreSQL stages on the same small workload; `measure` itself fails if PostgreSQL and the
+/// embedded store disagree on any query's count over the same events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_stages_run_on_the_same_events_and_agree() {
+    let Some(url) = trail_store::conformance::postgres_db::test_database_url() else {
+        return;
+    };
+    let mut args = args(1_500, 2_500);
+    args.skip_http = true;
+    args.skip_wide_baseline = true;
+    args.database_url = Some(url);
+    let report = measure(&args).await.unwrap();
+    let pg = report.postgres.as_ref().unwrap();
+    assert_eq!((pg.store.events, pg.naive.events), (1_500, 100));
+    assert_eq!(pg.stored_events, 2_500);
+    assert_eq!(pg.search.as_ref().unwrap().samples, MIX.len());
+    let sqlite = &report.search.as_ref().unwrap().per_query;
+    assert!(
+        sqlite
+            .iter()
+            .zip(&pg.per_query)
+            .all(|(a, b)| a.matches == b.matches)
+    );
+    assert!(report.render().contains("PostgreSQL Store::append"));
 }
 
 #[test]

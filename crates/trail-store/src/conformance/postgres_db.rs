@@ -88,14 +88,4 @@ pub async fn admin_client(url: &str) -> tokio_postgres::Client {
     client
 }
 
-/// `url` naming database `name` instead (URL or `key=value` form).
-pub fn with_dbname(url: &str, name: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return format!("{url} dbname={name}");
-    };
-    let (base, query) = url.split_at(url.find('?').unwrap_or(url.len()));
-    let host_end = base[scheme_end + 3..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + 3 + i);
-    format!("{}/{name}{query}", &base[..host_end])
-}
+pub use crate::postgres::with_dbname;

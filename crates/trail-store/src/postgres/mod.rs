@@ -145,6 +145,18 @@ impl PostgresStore {
     }
 }
 
+/// `url` naming database `name` instead (URL or `key=value` form).
+pub fn with_dbname(url: &str, name: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return format!("{url} dbname={name}");
+    };
+    let (base, query) = url.split_at(url.find('?').unwrap_or(url.len()));
+    let host_end = base[scheme_end + 3..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + 3 + i);
+    format!("{}/{name}{query}", &base[..host_end])
+}
+
 fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
     tokio_postgres::Config::from_str(url)
         .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))

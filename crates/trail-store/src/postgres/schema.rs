@@ -28,10 +28,7 @@ fn latest() -> i64 {
 /// knows (for read-only use such as `trail verify`, which must not migrate what it inspects).
 pub(super) async fn check_current(client: &Client) -> Result<()> {
     let exists: bool = client
-        .query_one(
-            "SELECT to_regclass('schema_migrations') IS NOT NULL",
-            &[],
-        )
+        .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
         .await
         .map_err(db_error)?
         .get(0);
