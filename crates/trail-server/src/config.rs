@@ -200,7 +200,8 @@ pub struct ServeArgs {
     /// Directory of the embedded store, the signing key and export files [default: ./trail-data].
     #[arg(long, env = "TRAIL_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// `postgres://user@host:5432/db` selects the PostgreSQL store instead of the embedded one.
+    /// `postgres://user@host:5432/db` selects the PostgreSQL store instead of the embedded one;
+    /// add `?sslmode=verify-full&sslrootcert=CA.pem` for verified TLS.
     #[arg(
         long,
         env = "TRAIL_DATABASE_URL",

@@ -321,3 +321,78 @@ async fn events_from_before_migration_2_get_their_tree_on_first_read_or_append()
     assert_tree_at(&store, &read_first, &grown, 301).await;
     store.close().await;
 }
+
+/// TLS against the real server (Debian's PostgreSQL runs with `ssl = on` and a certificate for
+/// `localhost`): `sslmode=verify-full` with the server's certificate as `sslrootcert` gives
+/// encrypted sessions; an untrusted certificate or a name it does not cover refuses to connect;
+/// no `sslmode` stays plain. Skipped, loudly, when the server has no TLS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_sessions_are_encrypted_and_the_certificate_is_verified() {
+    let Some(url) = test_database_url() else {
+        return;
+    };
+    let admin = admin_client(&url).await;
+    let setting = async |name: &str| -> String {
+        let row = admin.query_one(&format!("SHOW {name}"), &[]).await.unwrap();
+        row.get(0)
+    };
+    if setting("ssl").await != "on" {
+        eprintln!("SKIPPED: the PostgreSQL server at TRAIL_TEST_DATABASE_URL has ssl = off");
+        return;
+    }
+    let cert = setting("ssl_cert_file").await;
+    let database = TestDatabase::create(&url).await;
+    let config: tokio_postgres::Config = url.parse().unwrap();
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("postgres");
+    let target = |host: &str, app: &str, tls: &str| {
+        format!(
+            "host={host} port={port} user={user} dbname={} application_name={app} {tls}",
+            database.name
+        )
+    };
+    let encrypted = async |app: &str| -> Vec<bool> {
+        let sql = "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+                   WHERE a.application_name = $1";
+        let rows = admin.query(sql, &[&app]).await.unwrap();
+        rows.iter().map(|r| r.get(0)).collect()
+    };
+    let options = || PostgresOptions {
+        pool_size: 2,
+        connect_timeout: Duration::from_secs(5),
+        ..PostgresOptions::default()
+    };
+
+    let verified = format!("sslmode=verify-full sslrootcert={cert}");
+    let store = PostgresStore::connect(&target("localhost", "trail_tls", &verified), options())
+        .await
+        .unwrap();
+    let org = store.create_organization("Acme").await.unwrap().id;
+    store.append(&org, vec![event("user.login")]).await.unwrap();
+    assert_eq!(store.head(&org).await.unwrap().size, 1);
+    let sessions = encrypted("trail_tls").await;
+    assert!(
+        !sessions.is_empty() && sessions.iter().all(|s| *s),
+        "{sessions:?}"
+    );
+    store.close().await;
+
+    // The certificate names localhost, not 127.0.0.1; and public CAs did not sign it.
+    let public_roots = "/etc/ssl/certs/ca-certificates.crt";
+    let mut refused = vec![target("127.0.0.1", "trail_tls_ip", &verified)];
+    if std::path::Path::new(public_roots).exists() {
+        let untrusted = format!("sslmode=require sslrootcert={public_roots}");
+        refused.push(target("localhost", "trail_tls_untrusted", &untrusted));
+    }
+    for refused in refused {
+        let result = PostgresStore::connect(&refused, options()).await;
+        assert!(result.is_err(), "connected with {refused}");
+    }
+
+    let plain = PostgresStore::connect(&target("localhost", "trail_plain", ""), options())
+        .await
+        .unwrap();
+    plain.ping().await.unwrap();
+    assert_eq!(encrypted("trail_plain").await, vec![false]);
+    plain.close().await;
+}

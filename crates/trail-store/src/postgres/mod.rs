@@ -15,6 +15,7 @@ mod schema;
 mod sequencer;
 mod sql;
 mod text;
+mod tls;
 mod tree;
 
 use std::collections::HashSet;
@@ -85,13 +86,13 @@ impl PostgresStore {
     /// `default_transaction_read_only`, nothing is migrated, and a database whose schema is not
     /// exactly this build's is refused (`NotFound` when it holds no Trail schema at all).
     pub async fn connect_read_only(url: &str, options: PostgresOptions) -> Result<PostgresStore> {
-        let mut config = parse_url(url)?;
-        let session = match config.get_options() {
+        let mut target = parse_url(url)?;
+        let session = match target.config.get_options() {
             Some(given) => format!("{given} -c default_transaction_read_only=on"),
             None => "-c default_transaction_read_only=on".to_owned(),
         };
-        config.options(&session);
-        let pool = pool(config, &options)?;
+        target.config.options(&session);
+        let pool = pool(target, &options)?;
         let client = pool.get().await.map_err(pool_error)?;
         schema::check_current(&client).await?;
         drop(client);
@@ -157,26 +158,39 @@ pub fn with_dbname(url: &str, name: &str) -> String {
     format!("{}/{name}{query}", &base[..host_end])
 }
 
-fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
-    tokio_postgres::Config::from_str(url)
-        .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))
+/// A parsed URL and the TLS connector it asks for (see [`tls`]).
+struct Target {
+    config: tokio_postgres::Config,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
 }
 
-/// The connection pool for `config`, with Trail's timeouts and application name.
-fn pool(mut config: tokio_postgres::Config, options: &PostgresOptions) -> Result<Pool> {
+fn parse_url(url: &str) -> Result<Target> {
+    let prepared = tls::prepare(url)?;
+    let config = tokio_postgres::Config::from_str(&prepared.url)
+        .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
+    let tls = match &prepared.tls {
+        Some(root_file) => Some(tls::connector(root_file.as_ref())?),
+        None => None,
+    };
+    Ok(Target { config, tls })
+}
+
+/// The connection pool for `target`, with Trail's timeouts and application name.
+fn pool(target: Target, options: &PostgresOptions) -> Result<Pool> {
+    let Target { mut config, tls } = target;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(options.connect_timeout);
     }
     if config.get_application_name().is_none() {
         config.application_name("trail");
     }
-    let manager = Manager::from_config(
-        config,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let manager_config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = match tls {
+        Some(tls) => Manager::from_config(config, tls, manager_config),
+        None => Manager::from_config(config, NoTls, manager_config),
+    };
     Pool::builder(manager)
         .max_size(options.pool_size.max(2))
         .runtime(Runtime::Tokio1)
