@@ -28,6 +28,9 @@ impl Millis {
 
     /// `2026-11-21T10:00:00.000Z`.
     pub fn to_rfc3339(self) -> String {
+        if let Some(bytes) = self.rfc3339_bytes() {
+            return String::from_utf8_lossy(&bytes).into_owned();
+        }
         let dt = self.to_datetime();
         format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
@@ -39,6 +42,29 @@ impl Millis {
             dt.second(),
             dt.millisecond()
         )
+    }
+
+    /// The 24 ASCII bytes of [`Millis::to_rfc3339`] without allocating, for years 0 to 9999
+    /// (`None` outside them). Hashing writes two timestamps per event, so this is on the hot path
+    /// of `trail verify`.
+    pub fn rfc3339_bytes(self) -> Option<[u8; 24]> {
+        let dt = self.to_datetime();
+        let year = u32::try_from(dt.year()).ok().filter(|y| *y <= 9999)?;
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, width: usize, mut n: u32| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, u32::from(u8::from(dt.month())));
+        put(8, 2, u32::from(dt.day()));
+        put(11, 2, u32::from(dt.hour()));
+        put(14, 2, u32::from(dt.minute()));
+        put(17, 2, u32::from(dt.second()));
+        put(20, 3, u32::from(dt.millisecond()));
+        Some(out)
     }
 
     /// Parses an RFC 3339 timestamp with any offset, truncating below milliseconds.
@@ -119,6 +145,34 @@ mod tests {
     #[case("2026-11-21T12:00:00+02:00", "2026-11-21T10:00:00.000Z")]
     fn rfc3339_round_trips_with_millis(#[case] input: &str, #[case] wire: &str) {
         assert_eq!(Millis::parse_rfc3339(input).unwrap().to_rfc3339(), wire);
+    }
+
+    #[test]
+    fn fast_rfc3339_bytes_equal_the_formatted_text() {
+        let formatted = |m: Millis| {
+            let dt = m.to_datetime();
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                dt.year(),
+                u8::from(dt.month()),
+                dt.day(),
+                dt.hour(),
+                dt.minute(),
+                dt.second(),
+                dt.millisecond()
+            )
+        };
+        // From 0000-01-01T00:00:00.000Z past 9999-12-31T23:59:59.999Z, and the edges.
+        let first = -62_167_219_200_000i64;
+        let past_last = 253_402_300_800_000i64;
+        let steps = (first..past_last).step_by(1_234_567_891_237);
+        for m in steps.chain([first, first - 1, past_last - 1, past_last, 0, -1]) {
+            let text = Millis(m).to_rfc3339();
+            assert_eq!(text, formatted(Millis(m)), "{m}");
+            if let Some(bytes) = Millis(m).rfc3339_bytes() {
+                assert_eq!(std::str::from_utf8(&bytes).unwrap(), text, "{m}");
+            }
+        }
     }
 
     #[rstest]

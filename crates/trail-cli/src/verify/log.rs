@@ -13,7 +13,7 @@ use trail_store::Store;
 use super::report::{CheckedCheckpoint, OrgReport, Problem};
 
 /// Events read per query.
-const PAGE: u64 = 50_000;
+const PAGE: u64 = 4_096;
 
 /// Checks one organization. `trusted` is a checkpoint of this organization whose signature the
 /// caller already verified.

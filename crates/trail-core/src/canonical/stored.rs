@@ -131,7 +131,10 @@ fn write_list<T>(out: &mut Vec<u8>, items: &[T], write_item: fn(&mut Vec<u8>, &T
 fn write_millis(out: &mut Vec<u8>, at: Millis) {
     // RFC 3339 with digits, `-`, `:`, `.`, `T` and `Z` only: nothing to escape.
     out.push(b'"');
-    out.extend_from_slice(at.to_rfc3339().as_bytes());
+    match at.rfc3339_bytes() {
+        Some(bytes) => out.extend_from_slice(&bytes),
+        None => out.extend_from_slice(at.to_rfc3339().as_bytes()),
+    }
     out.push(b'"');
 }
 

@@ -158,8 +158,8 @@ pub(super) fn read_event(row: &Row, organization_id: &str) -> Result<Event> {
         organization_id: organization_id.to_owned(),
         seq: u64::try_from(seq).map_err(|_| bad("seq"))?,
         received_at: Millis(received_at),
-        prev: hex::encode(prev),
-        hash: hex::encode(hash),
+        prev: trail_core::ids::hex_lower(prev),
+        hash: trail_core::ids::hex_lower(hash),
         data,
     })
 }

@@ -28,7 +28,10 @@ pub(super) fn id_key(id: &str) -> Value {
 /// The id text of a stored id.
 pub(super) fn id_text(stored: ValueRef<'_>) -> Option<String> {
     match stored {
-        ValueRef::Blob(bytes) => Some(format!("{SERVER_ID_PREFIX}{}", hex::encode(bytes))),
+        ValueRef::Blob(bytes) => Some(format!(
+            "{SERVER_ID_PREFIX}{}",
+            trail_core::ids::hex_lower(bytes)
+        )),
         ValueRef::Text(text) => std::str::from_utf8(text).ok().map(str::to_owned),
         _ => None,
     }

@@ -94,8 +94,11 @@ pub(super) fn build_event(
         organization_id: organization_id.to_owned(),
         seq: seq as u64,
         received_at: Millis(occurred_at + received_delta),
-        prev: prev.map_or_else(|| GENESIS_PREV.to_owned(), hex::encode),
-        hash: hex::encode(hash),
+        prev: prev.map_or_else(
+            || GENESIS_PREV.to_owned(),
+            |p| trail_core::ids::hex_lower(&p),
+        ),
+        hash: trail_core::ids::hex_lower(&hash),
         data,
     })
 }
