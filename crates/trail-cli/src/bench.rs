@@ -11,6 +11,7 @@ mod report;
 mod search;
 #[cfg(test)]
 mod tests;
+mod verify;
 mod workload;
 
 use std::path::{Path, PathBuf};
@@ -63,6 +64,9 @@ pub struct Args {
     /// Skip the baseline variant with every filter column indexed.
     #[arg(long)]
     pub skip_wide_baseline: bool,
+    /// Skip timing `trail verify` over the filled store.
+    #[arg(long)]
+    pub skip_verify: bool,
     /// Also measure PostgreSQL on the same events, in a database of its own created on this
     /// server (`postgres://user@host:5432/db`) and dropped afterwards unless `--keep` is given.
     #[arg(long, value_name = "URL")]
@@ -225,6 +229,10 @@ pub async fn measure(args: &Args) -> anyhow::Result<Report> {
         baseline_bytes,
         baseline_bytes_per_row: baseline_bytes as f64 / baseline.rows().max(1) as f64,
     });
+    if !args.skip_verify {
+        note(&format!("trail verify over {stored} events"));
+        report.verify = Some(verify::measure(&store_dir, &org).await?);
+    }
     if let (Some(url), Some(batches)) = (&args.database_url, postgres_batches) {
         // The same generated events: the prepared ones, then the rest up to the search size.
         let rest = (!args.skip_search).then(|| {

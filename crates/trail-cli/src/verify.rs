@@ -3,8 +3,8 @@
 //! chain, the Merkle root against the latest checkpoint, and consistency with a pinned checkpoint.
 //! Exit codes: 0 valid, 1 invalid, 2 usage.
 
-mod log;
-mod report;
+pub(crate) mod log;
+pub(crate) mod report;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@ pub const TARGET_SEARCH_P99_MS: f64 = 20.0;
 pub const TARGET_COUNT_P99_MS: f64 = 100.0;
 pub const TARGET_BYTES_PER_EVENT: f64 = 300.0;
 pub const TARGET_PG_INGEST: f64 = 50_000.0;
+pub const TARGET_VERIFY: f64 = 1_000_000.0;
 pub const TARGET_PG_SEARCH_P99_MS: f64 = 50.0;
 
 /// An ingest rate: `events` written in `seconds`.
@@ -95,6 +96,14 @@ pub struct SizeFigures {
     pub baseline_bytes_per_row: f64,
 }
 
+/// `trail verify` over the embedded store, and SHA-256 alone over the same leaves.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyFigures {
+    pub verify: Rate,
+    pub sha256_only: Rate,
+    pub leaf_bytes_per_event: f64,
+}
+
 /// The PostgreSQL stages (`--database-url`), on the same events as the embedded store.
 #[derive(Debug, Clone, Serialize)]
 pub struct PostgresFigures {
@@ -124,6 +133,7 @@ pub struct Report {
     pub fill: Option<Rate>,
     pub search: Option<SearchFigures>,
     pub size: Option<SizeFigures>,
+    pub verify: Option<VerifyFigures>,
     pub postgres: Option<PostgresFigures>,
 }
 
@@ -263,6 +273,32 @@ impl Report {
             line(
                 format!("  baseline, {} rows", thousands(z.baseline_rows as f64)),
                 format!("{} B/row", thousands(z.baseline_bytes_per_row)),
+                String::new(),
+                String::new(),
+            );
+        }
+        if let Some(v) = &self.verify {
+            line(
+                format!(
+                    "trail verify, 1 core, {} events",
+                    thousands(v.verify.events as f64)
+                ),
+                format!("{} ev/s", thousands(v.verify.per_second)),
+                format!(
+                    "{:.2}× SHA-256",
+                    v.verify.per_second / v.sha256_only.per_second.max(1e-9)
+                ),
+                format!(
+                    "≥ 1,000,000 ev/s: {}",
+                    verdict(v.verify.per_second >= TARGET_VERIFY)
+                ),
+            );
+            line(
+                format!(
+                    "  SHA-256 alone over the leaves ({:.0} B each)",
+                    v.leaf_bytes_per_event
+                ),
+                format!("{} ev/s", thousands(v.sha256_only.per_second)),
                 String::new(),
                 String::new(),
             );

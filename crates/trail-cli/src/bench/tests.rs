@@ -21,6 +21,7 @@ fn args(events: usize, search_events: usize) -> Args {
         skip_store: false,
         skip_search: false,
         skip_wide_baseline: false,
+        skip_verify: false,
         database_url: None,
         naive_events: 100,
         keep: None,
@@ -49,6 +50,12 @@ async fn every_stage_runs_on_a_small_workload() {
     assert_eq!((size.store_events, size.baseline_rows), (3_000, 3_000));
     assert!(size.store_bytes > 0 && size.baseline_bytes > 0);
     assert!(report.render().contains("HTTP batch ingest"));
+    let verify = report.verify.as_ref().unwrap();
+    assert_eq!(
+        (verify.verify.events, verify.sha256_only.events),
+        (3_000, 3_000)
+    );
+    assert!(verify.leaf_bytes_per_event > 100.0);
 }
 
 /// The PostgreSQL stages on the same small workload; `measure` itself fails if PostgreSQL and the
