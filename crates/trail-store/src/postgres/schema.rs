@@ -1,7 +1,7 @@
 //! The versioned migrations in `migrations/postgres/`, applied at start in one transaction that
 //! holds a transaction-level advisory lock, so that nodes starting together apply them once.
 
-use deadpool_postgres::Client;
+use deadpool_postgres::{Client, GenericClient};
 use trail_core::Millis;
 
 use super::error::db_error;
@@ -35,14 +35,7 @@ pub(super) async fn check_current(client: &Client) -> Result<()> {
     if !exists {
         return Err(StoreError::NotFound);
     }
-    let current: i64 = client
-        .query_one(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations",
-            &[],
-        )
-        .await
-        .map_err(db_error)?
-        .get(0);
+    let current = current_version(client).await?;
     let latest = latest();
     match current.cmp(&latest) {
         std::cmp::Ordering::Equal => Ok(()),
@@ -55,6 +48,13 @@ pub(super) async fn check_current(client: &Client) -> Result<()> {
              (version {latest}): use a newer trail"
         ))),
     }
+}
+
+/// The highest migration applied (0 for none); `schema_migrations` must exist.
+async fn current_version(client: &impl GenericClient) -> Result<i64> {
+    let sql = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+    let row = client.query_one(sql, &[]).await.map_err(db_error)?;
+    Ok(row.get(0))
 }
 
 pub(super) async fn migrate(client: &mut Client) -> Result<()> {
@@ -70,14 +70,7 @@ pub(super) async fn migrate(client: &mut Client) -> Result<()> {
     )
     .await
     .map_err(db_error)?;
-    let current: i64 = tx
-        .query_one(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations",
-            &[],
-        )
-        .await
-        .map_err(db_error)?
-        .get(0);
+    let current = current_version(&tx).await?;
     let latest = latest();
     if current > latest {
         tracing::warn!(
