@@ -288,3 +288,31 @@ pub async fn sessions_lifecycle(store: &dyn Store) {
         .await
         .unwrap();
 }
+
+/// The condition a member's "own activity" narrowing uses: `actor.id` or `actor.email`, never
+/// the actor's name.
+pub async fn search_actor_id_or_email(store: &dyn Store) {
+    use super::fixtures::{assert_matches, cond, eq, org_with_dataset};
+    use trail_core::query::Field;
+
+    let s = store;
+    let org = org_with_dataset(s).await;
+    let own = |values: &[&str]| {
+        cond(
+            Field::ActorIdOrEmail,
+            false,
+            values.iter().map(|v| eq(v)).collect(),
+        )
+    };
+    assert_matches(s, &org, own(&["ALICE@example.com"]), &["e1", "e4"]).await;
+    assert_matches(
+        s,
+        &org,
+        own(&["carol@example.org", "svc_scanner"]),
+        &["e2", "e3"],
+    )
+    .await;
+    assert_matches(s, &org, own(&["alice"]), &[]).await;
+    assert_matches(s, &org, own(&["Alice Kim"]), &[]).await;
+    assert_matches(s, &org, own(&["key_5"]), &["e5"]).await;
+}

@@ -84,6 +84,7 @@ macro_rules! conformance_tests {
             concurrent_demotions_keep_one_owner,
             custom_roles_lifecycle,
             sessions_lifecycle,
+            search_actor_id_or_email,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
