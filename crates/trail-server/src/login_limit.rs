@@ -47,18 +47,17 @@ impl LoginLimiter {
         let now = Instant::now();
         let mut counts = self.counts.lock().expect("limiter lock");
         counts.retain(|_, (start, _)| now.duration_since(*start) < self.limits.window);
-        let account = counts.get(&account_key(email)).copied();
-        if let Some((start, failures)) = account
-            && failures >= self.limits.per_account
-        {
-            return Err(self.limits.window - now.duration_since(start));
-        }
         let entry = counts.entry(format!("ip:{ip}")).or_insert((now, 0));
         entry.1 += 1;
         if entry.1 > self.limits.per_ip {
             return Err(self.limits.window - now.duration_since(entry.0));
         }
-        Ok(())
+        match counts.get(&account_key(email)) {
+            Some((start, failures)) if *failures >= self.limits.per_account => {
+                Err(self.limits.window - now.duration_since(*start))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Counts a failed sign-in of `email`.
@@ -101,6 +100,7 @@ mod tests {
         assert!(limiter.attempt("a@x.io", "2.2.2.2").is_err(), "per account");
         assert!(limiter.attempt("b@x.io", "1.1.1.1").is_ok());
         assert!(limiter.attempt("c@x.io", "1.1.1.1").is_ok());
+        // Four attempts from 1.1.1.1 so far: the fifth is over its limit.
         let retry = limiter.attempt("d@x.io", "1.1.1.1").unwrap_err();
         assert!(retry <= Duration::from_secs(60) && retry > Duration::from_secs(50));
     }
