@@ -223,6 +223,11 @@ async fn run_search(
         .await?;
     let mut search = params.to_search(Millis::now())?;
     access::narrow(principal, &mut search);
+    let page = state
+        .store
+        .search(&org, &search)
+        .await
+        .map_err(|e| ApiError::from_store(e, "organization"))?;
     if params.cursor.is_none() {
         // One audit event per search: later pages of it are not recorded again.
         let mut entry = Entry::new("trail.events.searched", "Searched the activity log");
@@ -236,11 +241,6 @@ async fn run_search(
         }
         audit::record_read(state, principal, meta, &org, entry);
     }
-    let page = state
-        .store
-        .search(&org, &search)
-        .await
-        .map_err(|e| ApiError::from_store(e, "organization"))?;
     Ok(Json(SearchResponse {
         events: page.events,
         next_cursor: page.next_cursor.map(|c| c.encode()),
