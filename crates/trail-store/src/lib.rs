@@ -405,3 +405,38 @@ pub trait Store: Send + Sync + 'static {
 pub fn filter_is_empty(filter: &Filter) -> bool {
     filter.conditions.is_empty()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_password_hashes_or_session_hashes() {
+        let user = User {
+            id: "usr_1".into(),
+            email: "a@x.io".into(),
+            name: "A".into(),
+            password_hash: Some("$argon2id$v=19$secret-hash".into()),
+            created_at: Millis(1),
+        };
+        let shown = format!("{user:?}");
+        assert!(
+            !shown.contains("secret-hash") && shown.contains("[redacted]"),
+            "{shown}"
+        );
+        assert!(!serde_json::to_string(&user).unwrap().contains("argon2"));
+        let session = Session {
+            token_hash: [7; 32],
+            csrf_hash: [9; 32],
+            user_id: "usr_1".into(),
+            organization_id: None,
+            created_at: Millis(1),
+            expires_at: Millis(2),
+        };
+        let shown = format!("{session:?}");
+        assert!(
+            !shown.contains("token_hash") && !shown.contains("csrf_hash"),
+            "{shown}"
+        );
+    }
+}
