@@ -42,7 +42,7 @@ pub enum Principal {
 }
 
 /// A signed-in member and the membership this request works in.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MemberAccess {
     pub user: User,
     /// The membership of the organization this request is about: the `organization_id` query
@@ -159,6 +159,17 @@ impl Principal {
                 Err(err) => Err(ApiError::from_store(err, "organization")),
             },
         }
+    }
+}
+
+impl std::fmt::Debug for MemberAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemberAccess")
+            .field("user", &self.user)
+            .field("membership", &self.membership)
+            .field("permissions", &self.permissions)
+            .field("role_name", &self.role_name)
+            .finish_non_exhaustive()
     }
 }
 

@@ -50,6 +50,15 @@ async fn viewer_tokens_embed_a_narrowed_read_only_view() {
     assert!(token.starts_with("trail_vt_"));
     let seen = app.get("/v1/events", &token).await;
     assert_eq!(actors(&seen), ["alice"], "one actor, one area");
+    let bobs = app.get("/v1/events?q=actor.id:bob", &key).await.body["events"][0]["id"].clone();
+    let hidden = app
+        .get(&format!("/v1/events/{}", bobs.as_str().unwrap()), &token)
+        .await;
+    assert_eq!(
+        hidden.status,
+        StatusCode::NOT_FOUND,
+        "an event outside the token's limits"
+    );
     assert_eq!(seen.body["events"][0]["area"], "member");
     assert_eq!(
         app.get("/v1/events/count?q=actor:bob", &token).await.body["count"],

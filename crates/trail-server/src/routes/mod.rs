@@ -13,7 +13,7 @@ pub mod viewer_tokens;
 
 use axum::Router;
 use serde::Serialize;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,7 +24,7 @@ use crate::state::AppState;
 #[openapi(
     info(title = "Trail", description = "A self-hostable, verifiable audit log. Errors are always `{\"error\": {\"code\", \"message\", \"details\"}}`."),
     modifiers(&BearerAuth),
-    security(("bearer" = [])),
+    security(("bearer" = []), ("session" = [])),
     tags(
         (name = "events", description = "Ingest and search audit events"),
         (name = "integrity", description = "Signed checkpoints, the public key and Merkle proofs"),
@@ -44,6 +44,13 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "The web session from `POST /v1/auth/login`; state-changing requests also send `X-CSRF-Token`.",
+            ))),
         );
     }
 }
