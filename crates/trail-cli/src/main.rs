@@ -5,6 +5,7 @@ mod client_args;
 mod demo;
 mod ingest;
 mod keys;
+mod members;
 mod orgs;
 mod query;
 mod table;
@@ -36,6 +37,12 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(keys::Command),
+    /// Manage an organization's members and their roles.
+    #[command(subcommand)]
+    Members(members::Command),
+    /// List roles and their permissions.
+    #[command(subcommand)]
+    Roles(members::RolesCommand),
     /// Send events from a file or stdin (NDJSON or a JSON array).
     Ingest(ingest::Args),
     /// Search events with the query language.
@@ -64,6 +71,8 @@ fn main() -> ExitCode {
             Command::Serve(args) => trail_server::serve(args).await,
             Command::Orgs(cmd) => orgs::run(cmd).await,
             Command::Keys(cmd) => keys::run(cmd).await,
+            Command::Members(cmd) => members::run(cmd).await,
+            Command::Roles(cmd) => members::run_roles(cmd).await,
             Command::Ingest(args) => ingest::run(args).await,
             Command::Query(args) => query::run(args).await,
             Command::Demo(args) => demo::run(args).await,

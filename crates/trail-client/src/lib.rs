@@ -1,4 +1,5 @@
-//! A typed async client for Trail's `/v1` HTTP API: organizations, API keys, ingest and search.
+//! A typed async client for Trail's `/v1` HTTP API: organizations, API keys, members and roles,
+//! ingest and search.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), trail_client::Error> {
@@ -23,8 +24,8 @@ use serde_json::Value;
 
 pub use error::{Error, describe_detail};
 pub use types::{
-    ApiKey, Appended, CreatedApiKey, FacetValue, Facets, Filter, NewApiKey, Order, Organization,
-    Page, SearchParams, SearchRequest, Sort,
+    ApiKey, Appended, CreatedApiKey, FacetValue, Facets, Filter, Member, MemberChange, NewApiKey,
+    NewMember, Order, Organization, Page, Role, SearchParams, SearchRequest, Sort,
 };
 
 /// `Content-Type` of a newline-delimited JSON ingest body.
@@ -139,6 +140,51 @@ impl Client {
         let path = format!("v1/api-keys/{}", path_segment(id));
         self.send_json(Method::DELETE, &path, &self.org_query(), None::<&()>)
             .await
+    }
+
+    /// `GET /v1/members`: the organization's members, deactivated ones included.
+    pub async fn list_members(&self) -> Result<Vec<Member>, Error> {
+        #[derive(serde::Deserialize)]
+        struct List {
+            members: Vec<Member>,
+        }
+        let list: List = self
+            .send_json(Method::GET, "v1/members", &self.org_query(), None::<&()>)
+            .await?;
+        Ok(list.members)
+    }
+
+    /// `POST /v1/members`. Fills `organization_id` from [`Client::with_organization`].
+    pub async fn add_member(&self, member: &NewMember) -> Result<Member, Error> {
+        let mut member = member.clone();
+        if member.organization_id.is_none() {
+            member.organization_id.clone_from(&self.organization_id);
+        }
+        self.send_json(Method::POST, "v1/members", &[], Some(&member))
+            .await
+    }
+
+    /// `PATCH /v1/members/{id}`: change a role or actor id, deactivate or reactivate.
+    pub async fn update_member(&self, id: &str, change: &MemberChange) -> Result<Member, Error> {
+        let mut change = change.clone();
+        if change.organization_id.is_none() {
+            change.organization_id.clone_from(&self.organization_id);
+        }
+        let path = format!("v1/members/{}", path_segment(id));
+        self.send_json(Method::PATCH, &path, &[], Some(&change))
+            .await
+    }
+
+    /// `GET /v1/roles`: the built-in roles, then the organization's custom roles.
+    pub async fn list_roles(&self) -> Result<Vec<Role>, Error> {
+        #[derive(serde::Deserialize)]
+        struct List {
+            roles: Vec<Role>,
+        }
+        let list: List = self
+            .send_json(Method::GET, "v1/roles", &self.org_query(), None::<&()>)
+            .await?;
+        Ok(list.roles)
     }
 
     /// `POST /v1/events` with a body as is: one JSON event, a JSON array (`application/json`) or

@@ -235,3 +235,74 @@ mod tests {
         assert!(!format!("{created:?}").contains("s3cret"));
     }
 }
+
+/// A member of an organization (`GET /v1/members`). `id` is the user's id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Member {
+    pub id: String,
+    #[serde(default)]
+    pub organization_id: Option<String>,
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+    pub role: String,
+    #[serde(default)]
+    pub actor_id: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<Millis>,
+    #[serde(default)]
+    pub deactivated_at: Option<Millis>,
+}
+
+/// `POST /v1/members`. `password` creates the account when the email is new; leave it out to
+/// add an existing account.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct NewMember {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<String>,
+}
+
+impl std::fmt::Debug for NewMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewMember")
+            .field("organization_id", &self.organization_id)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("actor_id", &self.actor_id)
+            .finish()
+    }
+}
+
+/// `PATCH /v1/members/{id}`: fields left `None` are not changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MemberChange {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// `Some(None)` clears the actor id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+/// A built-in or custom role (`GET /v1/roles`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    #[serde(default)]
+    pub built_in: bool,
+}

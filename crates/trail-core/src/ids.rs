@@ -15,6 +15,14 @@ pub fn new_api_key_id() -> String {
     prefixed("key", uuid::Uuid::now_v7())
 }
 
+pub fn new_user_id() -> String {
+    prefixed("usr", uuid::Uuid::now_v7())
+}
+
+pub fn new_role_id() -> String {
+    prefixed("role", uuid::Uuid::now_v7())
+}
+
 fn prefixed(prefix: &str, id: uuid::Uuid) -> String {
     format!("{prefix}_{}", id.simple())
 }

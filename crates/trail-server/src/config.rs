@@ -49,10 +49,42 @@ pub struct Settings {
     pub limits: Limits,
     /// Create a "Default" organization on first start (so the printed curl line works as is).
     pub bootstrap_organization: bool,
+    /// Which requests are recorded in the organization's own log (`crate::audit`).
+    pub audit: AuditSettings,
+    /// Sign-in attempts allowed per account and per address.
+    pub login_limits: crate::login_limit::LoginLimits,
+    /// How long a web session lasts after sign-in.
+    pub session_ttl: std::time::Duration,
+    /// Mark session cookies `Secure` even when the request did not come over HTTPS (as seen by
+    /// `X-Forwarded-Proto: https`); set it when TLS ends at a proxy that does not say so.
+    pub secure_cookies: bool,
 }
 
+/// What the audit trail of the auditors records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditSettings {
+    /// Searches and event views (`TRAIL_AUDIT_READS`, default on).
+    pub record_reads: bool,
+    /// Changes of members, roles, keys, settings and streams (always on in `trail serve`).
+    pub record_changes: bool,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings {
+            record_reads: true,
+            record_changes: true,
+        }
+    }
+}
+
+/// Default lifetime of a web session.
+pub const DEFAULT_SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
+
 impl Settings {
-    /// A server on a private data directory with a known operator token.
+    /// A server on a private data directory with a known operator token. Nothing is audited
+    /// (so that tests count only the events they send); tests of the audit trail turn
+    /// `audit` on.
     pub fn for_tests(data_dir: impl Into<PathBuf>, admin_token: &str) -> Settings {
         Settings {
             listen: "127.0.0.1:0".into(),
@@ -64,6 +96,13 @@ impl Settings {
             log_format: LogFormat::Text,
             limits: Limits::default(),
             bootstrap_organization: false,
+            audit: AuditSettings {
+                record_reads: false,
+                record_changes: false,
+            },
+            login_limits: Default::default(),
+            session_ttl: DEFAULT_SESSION_TTL,
+            secure_cookies: false,
         }
     }
 
@@ -132,6 +171,24 @@ impl Settings {
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             limits,
             bootstrap_organization: true,
+            audit: AuditSettings {
+                record_reads: args.audit_reads.or(file.audit_reads).unwrap_or(true),
+                record_changes: true,
+            },
+            login_limits: Default::default(),
+            session_ttl: args
+                .session_ttl
+                .clone()
+                .or(file.session_ttl)
+                .map(|v| {
+                    trail_core::time::parse_duration_ms(&v)
+                        .filter(|ms| *ms > 0)
+                        .map(|ms| std::time::Duration::from_millis(ms as u64))
+                        .with_context(|| format!("session_ttl `{v}` is not a duration like 12h"))
+                })
+                .transpose()?
+                .unwrap_or(DEFAULT_SESSION_TTL),
+            secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
         })
     }
 }
@@ -160,6 +217,9 @@ struct FileSettings {
     max_events_per_request: Option<usize>,
     max_metadata_bytes: Option<usize>,
     max_string_bytes: Option<usize>,
+    audit_reads: Option<bool>,
+    session_ttl: Option<String>,
+    secure_cookies: Option<bool>,
 }
 
 /// `log_signing_key_file`: one path, or a list of them during a key rotation.
@@ -246,6 +306,16 @@ pub struct ServeArgs {
     /// Longest string field of an event [default: 1024].
     #[arg(long, env = "TRAIL_MAX_STRING_BYTES", value_name = "BYTES")]
     pub max_string_bytes: Option<usize>,
+    /// Record searches and event views in the organization's own log [default: true].
+    #[arg(long, env = "TRAIL_AUDIT_READS", value_name = "BOOL")]
+    pub audit_reads: Option<bool>,
+    /// How long a web session lasts after sign-in (`12h`, `7d`) [default: 12h].
+    #[arg(long, env = "TRAIL_SESSION_TTL", value_name = "DURATION")]
+    pub session_ttl: Option<String>,
+    /// Always mark session cookies `Secure` (TLS ends at a proxy that sends no
+    /// `X-Forwarded-Proto`) [default: false].
+    #[arg(long, env = "TRAIL_SECURE_COOKIES", value_name = "BOOL")]
+    pub secure_cookies: Option<bool>,
 }
 
 #[cfg(test)]

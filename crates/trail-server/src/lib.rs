@@ -2,15 +2,20 @@
 //! `serve` is what `trail serve` runs; `spawn` starts a server on a given listener for tests and
 //! benchmarks.
 
+pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod integrity;
+pub mod login_limit;
+pub mod password;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod viewer_tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -80,6 +85,9 @@ pub async fn build_with_store(settings: Settings, store: Arc<dyn Store>) -> anyh
         .await
         .context("first-start setup")?;
     let log_keys = integrity::LogKeys::load(&settings).context("loading the log signing keys")?;
+    let viewer_keys = viewer_tokens::ViewerTokenKey::load(store.as_ref())
+        .await
+        .context("loading the viewer token key")?;
     let (api, openapi) = routes::router();
     let openapi_json = Arc::new(
         openapi
@@ -92,6 +100,7 @@ pub async fn build_with_store(settings: Settings, store: Arc<dyn Store>) -> anyh
         boot.operator_hash,
         telemetry::metrics_handle(),
         log_keys,
+        viewer_keys,
     );
     let router = api
         .route("/", axum::routing::get(routes::ops::landing))

@@ -7,6 +7,8 @@ use trail_store::Store;
 
 use crate::config::Settings;
 use crate::integrity::LogKeys;
+use crate::login_limit::LoginLimiter;
+use crate::viewer_tokens::ViewerTokenKey;
 
 /// Cheap to clone: one `Arc`.
 #[derive(Clone)]
@@ -20,6 +22,10 @@ pub struct Inner {
     pub metrics: PrometheusHandle,
     /// The keys that sign checkpoints.
     pub log_keys: LogKeys,
+    /// The key that signs viewer tokens.
+    pub viewer_keys: ViewerTokenKey,
+    /// Sign-in attempts per account and address.
+    pub login_limiter: LoginLimiter,
 }
 
 impl AppState {
@@ -29,13 +35,17 @@ impl AppState {
         operator_hash: [u8; 32],
         metrics: PrometheusHandle,
         log_keys: LogKeys,
+        viewer_keys: ViewerTokenKey,
     ) -> Self {
+        let login_limiter = LoginLimiter::new(settings.login_limits);
         Self(Arc::new(Inner {
             store,
             settings,
             operator_hash,
             metrics,
             log_keys,
+            viewer_keys,
+            login_limiter,
         }))
     }
 }

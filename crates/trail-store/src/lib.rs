@@ -1,5 +1,5 @@
 //! Trail's storage: the [`Store`] trait every backend implements, its error type, the records it
-//! keeps besides events (organizations, API keys, instance settings), and the backends themselves.
+//! keeps besides events (organizations, API keys, instance settings, members, roles, sessions), and the backends themselves.
 //! `sqlite` is the embedded default.
 
 #[cfg(any(test, feature = "conformance"))]
@@ -38,6 +38,20 @@ pub enum StoreError {
     Internal(String),
 }
 
+impl StoreError {
+    /// A membership change that would leave an organization without an active owner.
+    pub(crate) fn last_owner() -> StoreError {
+        StoreError::Conflict("an organization must keep at least one active owner".into())
+    }
+
+    /// Deleting a custom role that members still hold.
+    pub(crate) fn role_in_use() -> StoreError {
+        StoreError::Conflict(
+            "the role is still held by members; give them another role first".into(),
+        )
+    }
+}
+
 /// A tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Organization {
@@ -65,6 +79,114 @@ pub struct ApiKey {
     pub expires_at: Option<Millis>,
     pub last_used_at: Option<Millis>,
     pub revoked_at: Option<Millis>,
+}
+
+/// Built-in roles, in order of decreasing power; a custom role is named by its `role_…` id.
+pub const BUILT_IN_ROLES: [&str; 5] = [
+    "owner",
+    "admin",
+    "security_manager",
+    "security_analyst",
+    "member",
+];
+
+/// The role that an organization must always keep at least one active holder of.
+pub const OWNER_ROLE: &str = "owner";
+
+/// A person who can log in. Instance-level: one account (one email, one password) with a
+/// membership in each organization it belongs to.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    /// The Argon2id PHC string; `None` until a password is set.
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    pub created_at: Millis,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "[redacted]"),
+            )
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+/// A user's place in one organization, with the user's email and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub organization_id: String,
+    /// The user's id (`usr_…`).
+    #[serde(rename = "id")]
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    /// A built-in role (`owner` …) or a custom role's id.
+    pub role: String,
+    /// Events whose `actor.id` equals this are the member's own, besides those with their email.
+    pub actor_id: Option<String>,
+    pub created_at: Millis,
+    /// Set when the member was deactivated: they can no longer sign in to this organization.
+    pub deactivated_at: Option<Millis>,
+}
+
+impl Member {
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
+}
+
+/// A change to a membership; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberUpdate {
+    pub role: Option<String>,
+    /// `Some(None)` clears the actor id.
+    pub actor_id: Option<Option<String>>,
+    /// `Some(at)` deactivates (from `at`), `None` keeps.
+    pub deactivated_at: Option<Option<Millis>>,
+}
+
+/// A custom role: a named set of permissions in one organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Role {
+    pub organization_id: String,
+    /// `role_…`.
+    pub id: String,
+    pub name: String,
+    pub permissions: Vec<String>,
+    pub created_at: Millis,
+}
+
+/// A web session, found by the SHA-256 of its cookie; the CSRF token is kept hashed too.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token_hash: [u8; 32],
+    pub csrf_hash: [u8; 32],
+    pub user_id: String,
+    /// The organization the session works in when a request names none.
+    pub organization_id: Option<String>,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user_id", &self.user_id)
+            .field("organization_id", &self.organization_id)
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What one appended event became.
@@ -235,9 +357,86 @@ pub trait Store: Send + Sync + 'static {
 
     /// Finishes acknowledged work and stops the writer; later calls answer `Unavailable`.
     async fn close(&self);
+
+    // Access: members, roles, sessions.
+
+    /// Creates an instance-level user; an email already taken (ASCII case-insensitively) is a `Conflict`.
+    async fn create_user(&self, user: User) -> Result<User>;
+    async fn get_user(&self, id: &str) -> Result<User>;
+    /// The user with this email (ASCII case-insensitive), if any.
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<User>>;
+    /// Adds a user to an organization (`NotFound` for an unknown organization or user, `Conflict`
+    /// when already a member).
+    async fn add_member(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        role: &str,
+        actor_id: Option<&str>,
+        at: Millis,
+    ) -> Result<Member>;
+    async fn get_member(&self, organization_id: &str, user_id: &str) -> Result<Member>;
+    /// Members of an organization, deactivated ones included, oldest first.
+    async fn list_members(&self, organization_id: &str) -> Result<Vec<Member>>;
+    /// Changes a membership atomically. A change that would leave the organization without an
+    /// active `owner` is a `Conflict`, and nothing changes.
+    async fn update_member(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        update: MemberUpdate,
+    ) -> Result<Member>;
+    /// Every membership of a user, in every organization (sign-in, `GET /v1/me`).
+    async fn memberships_of_user(&self, user_id: &str) -> Result<Vec<Member>>;
+    /// A name already used in the organization is a `Conflict`.
+    async fn create_role(&self, role: Role) -> Result<Role>;
+    async fn get_role(&self, organization_id: &str, id: &str) -> Result<Role>;
+    async fn list_roles(&self, organization_id: &str) -> Result<Vec<Role>>;
+    /// Deletes a custom role; one still held by a member is a `Conflict`.
+    async fn delete_role(&self, organization_id: &str, id: &str) -> Result<()>;
+    async fn create_session(&self, session: Session) -> Result<()>;
+    /// The session with this token hash (expired ones included; the caller decides).
+    async fn find_session(&self, token_hash: [u8; 32]) -> Result<Option<Session>>;
+    /// Ends a session (and, while at it, every expired one); an unknown one is not an error.
+    async fn delete_session(&self, token_hash: [u8; 32], now: Millis) -> Result<()>;
 }
 
 /// Filter predicate helpers shared by backends.
 pub fn filter_is_empty(filter: &Filter) -> bool {
     filter.conditions.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_password_hashes_or_session_hashes() {
+        let user = User {
+            id: "usr_1".into(),
+            email: "a@x.io".into(),
+            name: "A".into(),
+            password_hash: Some("$argon2id$v=19$secret-hash".into()),
+            created_at: Millis(1),
+        };
+        let shown = format!("{user:?}");
+        assert!(
+            !shown.contains("secret-hash") && shown.contains("[redacted]"),
+            "{shown}"
+        );
+        assert!(!serde_json::to_string(&user).unwrap().contains("argon2"));
+        let session = Session {
+            token_hash: [7; 32],
+            csrf_hash: [9; 32],
+            user_id: "usr_1".into(),
+            organization_id: None,
+            created_at: Millis(1),
+            expires_at: Millis(2),
+        };
+        let shown = format!("{session:?}");
+        assert!(
+            !shown.contains("token_hash") && !shown.contains("csrf_hash"),
+            "{shown}"
+        );
+    }
 }

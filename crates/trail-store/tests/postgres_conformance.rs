@@ -272,8 +272,9 @@ async fn downgrade_to_version_1(database: &TestDatabase) {
     admin_client(&database.url)
         .await
         .batch_execute(
-            "DROP TABLE tree_nodes, checkpoints; ALTER TABLE org_heads DROP COLUMN tree; \
-             DELETE FROM schema_migrations WHERE version = 2",
+            "DROP TABLE users, memberships, roles, sessions; \
+             DROP TABLE tree_nodes, checkpoints; ALTER TABLE org_heads DROP COLUMN tree; \
+             DELETE FROM schema_migrations WHERE version >= 2",
         )
         .await
         .unwrap();

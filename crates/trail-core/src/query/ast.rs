@@ -33,6 +33,9 @@ pub enum Field {
     /// A top-level key of `metadata`.
     Metadata(String),
     Text,
+    /// `actor.id` or `actor.email`: not part of the query language; the server narrows a
+    /// member's searches to their own activity with it (`trail_server::access::narrow`).
+    ActorIdOrEmail,
 }
 
 impl Field {
@@ -99,6 +102,7 @@ impl Field {
         match self {
             Field::Metadata(key) => format!("metadata.{key}"),
             Field::Text => "text".to_owned(),
+            Field::ActorIdOrEmail => "actor.id_or_email".to_owned(),
             other => Self::NAMES[other.ordinal()].to_owned(),
         }
     }
@@ -126,7 +130,7 @@ impl Field {
             Field::Seq => 18,
             Field::Occurred => 19,
             Field::Received => 20,
-            Field::Metadata(_) | Field::Text => 21,
+            Field::Metadata(_) | Field::Text | Field::ActorIdOrEmail => 21,
         }
     }
 

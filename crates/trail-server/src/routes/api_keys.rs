@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use super::ErrorBody;
 use super::events::OrgParam;
+use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract;
@@ -55,10 +56,11 @@ pub struct ApiKeyList {
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
+    meta: RequestMeta,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
-    principal.require("admin")?;
+    principal.require_permission("api_keys:manage")?;
     let req: CreateApiKey = extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let organization_id = match (&principal, req.organization_id.as_deref()) {
         (p, None) if p.is_instance_level() => None,
@@ -124,6 +126,16 @@ pub async fn create(
         .await
         .map_err(|e| ApiError::from_store(e, "organization"))?;
     tracing::info!(key_id = %key.id, organization_id = ?key.organization_id, scopes = ?key.scopes, "API key created");
+    if let Some(org) = &key.organization_id {
+        let entry = Entry::new(
+            "trail.api_key.created",
+            format!("Created API key {}", key.name),
+        )
+        .resource("api_key", &key.id, Some(&key.name))
+        .metadata("scopes", key.scopes.clone())
+        .metadata("expires_at", key.expires_at.map(|t| t.to_rfc3339()));
+        audit::record(&state, &principal, &meta, org, entry).await?;
+    }
     Ok((StatusCode::CREATED, Json(CreatedApiKey { secret, key })))
 }
 
@@ -135,7 +147,7 @@ pub async fn list(
     principal: Principal,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<ApiKeyList>> {
-    principal.require("admin")?;
+    principal.require_permission("api_keys:manage")?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = scope_of(&state, &principal, params).await?;
     let api_keys = state.store.list_api_keys(org.as_deref()).await?;
@@ -148,10 +160,11 @@ pub async fn list(
 pub async fn revoke(
     State(state): State<AppState>,
     principal: Principal,
+    meta: RequestMeta,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<ApiKey>> {
-    principal.require("admin")?;
+    principal.require_permission("api_keys:manage")?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = scope_of(&state, &principal, params).await?;
     let key = state
@@ -160,6 +173,14 @@ pub async fn revoke(
         .await
         .map_err(|e| ApiError::from_store(e, "API key"))?;
     tracing::info!(key_id = %key.id, "API key revoked");
+    if let Some(org) = &key.organization_id {
+        let entry = Entry::new(
+            "trail.api_key.revoked",
+            format!("Revoked API key {}", key.name),
+        )
+        .resource("api_key", &key.id, Some(&key.name));
+        audit::record(&state, &principal, &meta, org, entry).await?;
+    }
     Ok(Json(key))
 }
 

@@ -21,6 +21,8 @@ use trail_store::{Appended, FACET_FIELDS, FacetValue};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ErrorBody;
+use crate::access;
+use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract;
@@ -212,18 +214,33 @@ pub struct SearchResponse {
 async fn run_search(
     state: &AppState,
     principal: &Principal,
+    meta: &RequestMeta,
     params: &SearchParams,
 ) -> ApiResult<Json<SearchResponse>> {
     principal.require("events:read")?;
     let org = principal
         .organization(state, params.organization_id.as_deref())
         .await?;
-    let search = params.to_search(Millis::now())?;
+    let mut search = params.to_search(Millis::now())?;
+    access::narrow(principal, &mut search);
     let page = state
         .store
         .search(&org, &search)
         .await
         .map_err(|e| ApiError::from_store(e, "organization"))?;
+    if params.cursor.is_none() {
+        // One audit event per search: later pages of it are not recorded again.
+        let mut entry = Entry::new("trail.events.searched", "Searched the activity log");
+        for (key, value) in [("q", &params.q), ("from", &params.from), ("to", &params.to)] {
+            if let Some(value) = value {
+                entry = entry.metadata(key, value.clone());
+            }
+        }
+        if let Some(filters) = &params.filters {
+            entry = entry.metadata("filters", filters.len());
+        }
+        audit::record_read(state, principal, meta, &org, entry);
+    }
     Ok(Json(SearchResponse {
         events: page.events,
         next_cursor: page.next_cursor.map(|c| c.encode()),
@@ -236,6 +253,7 @@ async fn run_search(
 pub async fn search_get(
     State(state): State<AppState>,
     principal: Principal,
+    meta: RequestMeta,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<SearchResponse>> {
     let params: SearchParams = extract::query(raw.as_deref())?;
@@ -246,7 +264,7 @@ pub async fn search_get(
             "Structured `filters` are accepted by POST /v1/events/search.",
         ));
     }
-    run_search(&state, &principal, &params).await
+    run_search(&state, &principal, &meta, &params).await
 }
 
 /// Search events with a JSON body (may carry structured `filters`).
@@ -255,12 +273,13 @@ pub async fn search_get(
 pub async fn search_post(
     State(state): State<AppState>,
     principal: Principal,
+    meta: RequestMeta,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<SearchResponse>> {
     let params: SearchParams =
         extract::json_body(&headers, body, state.settings.limits.max_request_bytes).await?;
-    run_search(&state, &principal, &params).await
+    run_search(&state, &principal, &meta, &params).await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -281,7 +300,8 @@ pub async fn count(
     let org = principal
         .organization(&state, params.organization_id.as_deref())
         .await?;
-    let search = params.to_search(Millis::now())?;
+    let mut search = params.to_search(Millis::now())?;
+    access::narrow(&principal, &mut search);
     let count = state
         .store
         .count(&org, &search)
@@ -359,13 +379,14 @@ pub async fn facets(
             "`limit` must be between 1 and 1000.",
         ));
     }
-    let search = SearchParams {
+    let mut search = SearchParams {
         q: params.q,
         from: params.from,
         to: params.to,
         ..Default::default()
     }
     .to_search(Millis::now())?;
+    access::narrow(&principal, &mut search);
     let values = state
         .store
         .facets(&org, &search, field, limit)
@@ -392,6 +413,7 @@ pub struct EventWithProof {
 pub async fn get_event(
     State(state): State<AppState>,
     principal: Principal,
+    meta: RequestMeta,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<EventWithProof>> {
@@ -405,6 +427,31 @@ pub async fn get_event(
         .get_event(&org, &id)
         .await
         .map_err(|e| ApiError::from_store(e, "event"))?;
+    let restrictions = access::restrictions(&principal);
+    if !restrictions.is_empty() {
+        // Someone allowed only some events learns nothing of the others: the same 404.
+        let mut search = Search {
+            filter: query::Filter {
+                conditions: vec![query::Condition {
+                    field: Field::Id,
+                    negated: false,
+                    matchers: vec![query::Matcher::Eq(event.data.id.clone())],
+                }],
+            },
+            limit: 1,
+            ..Search::default()
+        };
+        access::narrow(&principal, &mut search);
+        if state.store.count(&org, &search).await? == 0 {
+            return Err(ApiError::not_found("event"));
+        }
+    }
+    let entry = Entry::new(
+        "trail.event.viewed",
+        format!("Viewed event {}", event.data.id),
+    )
+    .resource("event", &event.data.id, Some(&event.data.action));
+    audit::record_read(&state, &principal, &meta, &org, entry);
     let proof = super::log::proof_for_event(&state, &org, event.seq).await;
     Ok(Json(EventWithProof { event, proof }))
 }

@@ -4,12 +4,16 @@
 pub mod api_keys;
 pub mod events;
 pub mod log;
+pub mod members;
 pub mod ops;
 pub mod organizations;
+pub mod roles;
+pub mod sessions;
+pub mod viewer_tokens;
 
 use axum::Router;
 use serde::Serialize;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -20,11 +24,13 @@ use crate::state::AppState;
 #[openapi(
     info(title = "Trail", description = "A self-hostable, verifiable audit log. Errors are always `{\"error\": {\"code\", \"message\", \"details\"}}`."),
     modifiers(&BearerAuth),
-    security(("bearer" = [])),
+    security(("bearer" = []), ("session" = [])),
     tags(
         (name = "events", description = "Ingest and search audit events"),
         (name = "integrity", description = "Signed checkpoints, the public key and Merkle proofs"),
         (name = "administration", description = "Organizations and API keys"),
+        (name = "access", description = "Members, roles and viewer tokens"),
+        (name = "sessions", description = "Web sign-in, sign-out and who the caller is"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]
@@ -39,6 +45,13 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "The web session from `POST /v1/auth/login`; state-changing requests also send `X-CSRF-Token`.",
+            ))),
+        );
     }
 }
 
@@ -50,7 +63,7 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 struct ErrorObject {
-    /// snake_case, stable: `invalid_request`, `invalid_query`, `unauthorized`, `forbidden`, `not_found`, `id_conflict`, `payload_too_large`, `unavailable`, `internal`.
+    /// snake_case, stable: `invalid_request`, `invalid_query`, `unauthorized`, `forbidden`, `csrf`, `not_found`, `conflict`, `last_owner`, `rate_limited`, `id_conflict`, `payload_too_large`, `unavailable`, `internal`.
     code: String,
     /// One human sentence.
     message: String,
@@ -74,6 +87,14 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(organizations::get_one))
         .routes(routes!(api_keys::create, api_keys::list))
         .routes(routes!(api_keys::revoke))
+        .routes(routes!(members::create, members::list))
+        .routes(routes!(members::get_one, members::update))
+        .routes(routes!(roles::create, roles::list))
+        .routes(routes!(roles::delete))
+        .routes(routes!(viewer_tokens::create))
+        .routes(routes!(sessions::login))
+        .routes(routes!(sessions::logout))
+        .routes(routes!(sessions::me))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

@@ -65,13 +65,15 @@ pub async fn list(
     let organizations = match &principal {
         Principal::Key(key) if key.organization_id.is_some() => {
             let own = key.organization_id.as_deref().unwrap_or_default();
-            vec![
-                state
-                    .store
-                    .get_organization(own)
-                    .await
-                    .map_err(|e| ApiError::from_store(e, "organization"))?,
-            ]
+            vec![own_organization(&state, own).await?]
+        }
+        Principal::Viewer(claims) => vec![own_organization(&state, &claims.org).await?],
+        Principal::Member(member) => {
+            let mut orgs = Vec::new();
+            for m in &member.memberships {
+                orgs.push(own_organization(&state, &m.organization_id).await?);
+            }
+            orgs
         }
         _ => {
             principal.require("admin")?;
@@ -89,17 +91,29 @@ pub async fn get_one(
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Organization>> {
-    if principal.is_instance_level() {
-        principal.require("admin")?;
-    }
-    let org = principal.organization(&state, Some(&id)).await?;
-    Ok(Json(
-        state
-            .store
-            .get_organization(&org)
-            .await
-            .map_err(|e| ApiError::from_store(e, "organization"))?,
-    ))
+    let org = match &principal {
+        Principal::Member(member) => member
+            .memberships
+            .iter()
+            .find(|m| m.organization_id == id)
+            .map(|m| m.organization_id.clone())
+            .ok_or_else(|| ApiError::not_found("organization"))?,
+        _ => {
+            if principal.is_instance_level() {
+                principal.require("admin")?;
+            }
+            principal.organization(&state, Some(&id)).await?
+        }
+    };
+    Ok(Json(own_organization(&state, &org).await?))
+}
+
+async fn own_organization(state: &AppState, id: &str) -> ApiResult<Organization> {
+    state
+        .store
+        .get_organization(id)
+        .await
+        .map_err(|e| ApiError::from_store(e, "organization"))
 }
 
 fn require_instance_admin(principal: &Principal) -> ApiResult<()> {

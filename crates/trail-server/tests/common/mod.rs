@@ -64,6 +64,25 @@ macro_rules! on_every_backend {
     };
 }
 
+/// The password every test member gets.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A signed-in session: its cookie and CSRF token.
+#[derive(Debug, Clone)]
+pub struct SessionCredentials {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// How a test request authenticates.
+pub enum Auth {
+    None,
+    Bearer(String),
+    Session(SessionCredentials),
+    /// The session cookie without the `X-CSRF-Token` header.
+    SessionWithoutCsrf(SessionCredentials),
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
@@ -158,6 +177,91 @@ impl TestApp {
             status,
             headers,
             body,
+        }
+    }
+
+    /// A request with any credential; `body` is sent as JSON.
+    pub async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        auth: &Auth,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json");
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(token) => {
+                request = request.header("authorization", format!("Bearer {token}"));
+            }
+            Auth::Session(session) => {
+                request = request
+                    .header("cookie", format!("trail_session={}", session.cookie))
+                    .header("x-csrf-token", &session.csrf);
+            }
+            Auth::SessionWithoutCsrf(session) => {
+                request = request.header("cookie", format!("trail_session={}", session.cookie));
+            }
+        }
+        let body = body
+            .map(|b| serde_json::to_vec(b).unwrap())
+            .unwrap_or_default();
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Adds a member (a new account with `password`) through the operator; returns the user id.
+    pub async fn add_member(&self, org: &str, email: &str, role: &str) -> String {
+        let reply = self
+            .post(
+                "/v1/members",
+                OPERATOR,
+                json!({"organization_id": org, "email": email, "name": email, "role": role, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        reply.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Signs in; panics unless it works.
+    pub async fn login(&self, email: &str, org: Option<&str>) -> SessionCredentials {
+        let mut body = json!({"email": email, "password": PASSWORD});
+        if let Some(org) = org {
+            body["organization_id"] = json!(org);
+        }
+        let reply = self
+            .call(Method::POST, "/v1/auth/login", &Auth::None, Some(&body))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        let cookie = reply
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("trail_session="))
+            .and_then(|v| v.split(';').next())
+            .expect("a session cookie")
+            .to_owned();
+        SessionCredentials {
+            cookie,
+            csrf: reply.body["csrf_token"].as_str().unwrap().to_owned(),
         }
     }
 

@@ -10,6 +10,7 @@
 //! });
 //! ```
 
+mod access;
 mod admin;
 mod append;
 pub mod fixtures;
@@ -19,6 +20,7 @@ pub mod postgres_db;
 mod search;
 mod search_values;
 
+pub use access::*;
 pub use admin::*;
 pub use append::*;
 pub use integrity::*;
@@ -76,6 +78,13 @@ macro_rules! conformance_tests {
             count_agrees_with_search,
             facets_most_frequent_first,
             events_by_seq_in_order,
+            users_are_unique_by_email,
+            members_belong_to_several_organizations,
+            an_organization_keeps_an_active_owner,
+            concurrent_demotions_keep_one_owner,
+            custom_roles_lifecycle,
+            sessions_lifecycle,
+            search_actor_id_or_email,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

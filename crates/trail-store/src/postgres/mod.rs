@@ -2,6 +2,7 @@
 //! organization's head row, so each organization keeps one gap-free, hash-chained log whichever
 //! node writes; within a node, concurrent appends are grouped into one transaction.
 
+mod access;
 mod admin;
 mod append;
 mod checkpoints;
@@ -35,8 +36,8 @@ use self::error::{db_error, pool_error};
 use self::prepare::Prepared;
 use self::sequencer::Sequencer;
 use crate::{
-    ApiKey, Appended, FacetValue, LogHead, Organization, Page, Result, Store, StoreError,
-    StoredCheckpoint, UncheckpointedLog,
+    ApiKey, Appended, FacetValue, LogHead, Member, MemberUpdate, Organization, Page, Result, Role,
+    Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
 /// How a [`PostgresStore`] connects and groups writes.
@@ -373,5 +374,81 @@ impl Store for PostgresStore {
     async fn close(&self) {
         self.sequencer.close().await;
         self.pool.close();
+    }
+
+    async fn create_user(&self, user: User) -> Result<User> {
+        access::create_user(&self.client().await?, &user).await?;
+        Ok(user)
+    }
+
+    async fn get_user(&self, id: &str) -> Result<User> {
+        access::get_user(&self.client().await?, id).await
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        access::find_user_by_email(&self.client().await?, email).await
+    }
+
+    async fn add_member(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        role: &str,
+        actor_id: Option<&str>,
+        at: Millis,
+    ) -> Result<Member> {
+        let client = self.client().await?;
+        access::add_member(&client, organization_id, user_id, role, actor_id, at).await
+    }
+
+    async fn get_member(&self, organization_id: &str, user_id: &str) -> Result<Member> {
+        access::get_member(&self.client().await?, organization_id, user_id).await
+    }
+
+    async fn list_members(&self, organization_id: &str) -> Result<Vec<Member>> {
+        access::list_members(&self.client().await?, organization_id).await
+    }
+
+    async fn update_member(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        update: MemberUpdate,
+    ) -> Result<Member> {
+        let mut client = self.client().await?;
+        access::update_member(&mut client, organization_id, user_id, &update).await
+    }
+
+    async fn memberships_of_user(&self, user_id: &str) -> Result<Vec<Member>> {
+        access::memberships_of_user(&self.client().await?, user_id).await
+    }
+
+    async fn create_role(&self, role: Role) -> Result<Role> {
+        access::create_role(&self.client().await?, &role).await?;
+        Ok(role)
+    }
+
+    async fn get_role(&self, organization_id: &str, id: &str) -> Result<Role> {
+        access::get_role(&self.client().await?, organization_id, id).await
+    }
+
+    async fn list_roles(&self, organization_id: &str) -> Result<Vec<Role>> {
+        access::list_roles(&self.client().await?, organization_id).await
+    }
+
+    async fn delete_role(&self, organization_id: &str, id: &str) -> Result<()> {
+        access::delete_role(&mut self.client().await?, organization_id, id).await
+    }
+
+    async fn create_session(&self, session: Session) -> Result<()> {
+        access::create_session(&self.client().await?, &session).await
+    }
+
+    async fn find_session(&self, token_hash: [u8; 32]) -> Result<Option<Session>> {
+        access::find_session(&self.client().await?, &token_hash).await
+    }
+
+    async fn delete_session(&self, token_hash: [u8; 32], now: Millis) -> Result<()> {
+        access::delete_session(&self.client().await?, &token_hash, now).await
     }
 }

@@ -34,6 +34,7 @@ pub(super) fn text_columns(field: &Field) -> &'static [&'static str] {
         Field::ActorId => &["actor_id"],
         Field::ActorName => &["actor_name"],
         Field::ActorEmail => &["actor_email"],
+        Field::ActorIdOrEmail => &["actor_id", "actor_email"],
         Field::Resource => &["resource_id", "resource_name"],
         Field::ResourceId => &["resource_id"],
         Field::ResourceName => &["resource_name"],

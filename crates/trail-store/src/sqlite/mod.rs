@@ -3,9 +3,11 @@
 //!
 //! Layout: `schema` opens connections and migrates, `writer` + `append` + `prepare` are the write
 //! path, `search` + `matchers` compile filters, `read` + `queries` + `rows` the read path,
-//! `columns` maps fields onto columns, `admin` keeps organizations, keys and settings, `tree` +
+//! `columns` maps fields onto columns, `admin` keeps organizations, keys and settings, `access`
+//! users, memberships, roles and sessions, `tree` +
 //! `checkpoints` the Merkle tree and signed checkpoints.
 
+mod access;
 mod admin;
 mod append;
 mod checkpoints;
@@ -38,8 +40,8 @@ use self::prepare::PreparedEvent;
 use self::read::Readers;
 use self::writer::{AdminJob, Job};
 use crate::{
-    ApiKey, Appended, FacetValue, LogHead, Organization, Page, Result, Store, StoreError,
-    StoredCheckpoint, UncheckpointedLog,
+    ApiKey, Appended, FacetValue, LogHead, Member, MemberUpdate, Organization, Page, Result, Role,
+    Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
 /// Tuning knobs; the defaults suit a small server.
@@ -394,5 +396,117 @@ impl Store for SqliteStore {
         }
         self.readers.close();
         tracing::debug!("Closed SQLite store");
+    }
+
+    async fn create_user(&self, user: User) -> Result<User> {
+        let created = user.clone();
+        self.write(move |conn| access::create_user(conn, &created))
+            .await?;
+        Ok(user)
+    }
+
+    async fn get_user(&self, id: &str) -> Result<User> {
+        let id = id.to_owned();
+        self.read("get", move |_, conn| access::get_user(conn, &id))
+            .await
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let email = email.to_owned();
+        self.read("get", move |_, conn| {
+            access::find_user_by_email(conn, &email)
+        })
+        .await
+    }
+
+    async fn add_member(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        role: &str,
+        actor_id: Option<&str>,
+        at: Millis,
+    ) -> Result<Member> {
+        let (org, user, role) = (
+            organization_id.to_owned(),
+            user_id.to_owned(),
+            role.to_owned(),
+        );
+        let actor = actor_id.map(str::to_owned);
+        self.write(move |conn| access::add_member(conn, &org, &user, &role, actor.as_deref(), at))
+            .await
+    }
+
+    async fn get_member(&self, organization_id: &str, user_id: &str) -> Result<Member> {
+        let (org, user) = (organization_id.to_owned(), user_id.to_owned());
+        self.read("get", move |_, conn| access::get_member(conn, &org, &user))
+            .await
+    }
+
+    async fn list_members(&self, organization_id: &str) -> Result<Vec<Member>> {
+        let org = organization_id.to_owned();
+        self.read("get", move |_, conn| access::list_members(conn, &org))
+            .await
+    }
+
+    async fn update_member(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        update: MemberUpdate,
+    ) -> Result<Member> {
+        let (org, user) = (organization_id.to_owned(), user_id.to_owned());
+        self.write(move |conn| access::update_member(conn, &org, &user, &update))
+            .await
+    }
+
+    async fn memberships_of_user(&self, user_id: &str) -> Result<Vec<Member>> {
+        let user = user_id.to_owned();
+        self.read("get", move |_, conn| {
+            access::memberships_of_user(conn, &user)
+        })
+        .await
+    }
+
+    async fn create_role(&self, role: Role) -> Result<Role> {
+        let created = role.clone();
+        self.write(move |conn| access::create_role(conn, &created))
+            .await?;
+        Ok(role)
+    }
+
+    async fn get_role(&self, organization_id: &str, id: &str) -> Result<Role> {
+        let (org, id) = (organization_id.to_owned(), id.to_owned());
+        self.read("get", move |_, conn| access::get_role(conn, &org, &id))
+            .await
+    }
+
+    async fn list_roles(&self, organization_id: &str) -> Result<Vec<Role>> {
+        let org = organization_id.to_owned();
+        self.read("get", move |_, conn| access::list_roles(conn, &org))
+            .await
+    }
+
+    async fn delete_role(&self, organization_id: &str, id: &str) -> Result<()> {
+        let (org, id) = (organization_id.to_owned(), id.to_owned());
+        self.write(move |conn| access::delete_role(conn, &org, &id))
+            .await
+    }
+
+    async fn create_session(&self, session: Session) -> Result<()> {
+        self.write(move |conn| access::create_session(conn, &session))
+            .await
+    }
+
+    async fn find_session(&self, token_hash: [u8; 32]) -> Result<Option<Session>> {
+        self.read("get", move |_, conn| {
+            access::find_session(conn, &token_hash)
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: [u8; 32], now: Millis) -> Result<()> {
+        self.write(move |conn| access::delete_session(conn, &token_hash, now))
+            .await
     }
 }

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/sqlite/0002_integrity.sql"),
     ),
+    (3, include_str!("../../migrations/sqlite/0003_access.sql")),
 ];
 
 /// Opens the writer's connection and brings the schema up to date.

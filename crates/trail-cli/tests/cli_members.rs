@@ -1,0 +1,139 @@
+//! End to end: `trail members` and `trail roles` against a real server on `127.0.0.1:0`.
+
+use std::process::{Output, Stdio};
+
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+
+const OPERATOR: &str = "op-token";
+
+async fn trail(url: &str, args: &[&str], stdin: &str) -> Output {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trail"))
+        .args(args)
+        .args(["--url", url, "--token", OPERATOR])
+        .env_remove("TRAIL_URL")
+        .env_remove("TRAIL_TOKEN")
+        .env_remove("TRAIL_ORG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    child.wait_with_output().await.unwrap()
+}
+
+async fn ok(url: &str, args: &[&str], stdin: &str) -> String {
+    let out = trail(url, args, stdin).await;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "trail {args:?}: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn members_are_added_listed_promoted_and_deactivated() {
+    let data = tempfile::tempdir().unwrap();
+    let settings = trail_server::Settings::for_tests(data.path(), OPERATOR);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = trail_server::spawn(settings, listener).await.unwrap();
+    let url = server.url();
+
+    let org: Value =
+        serde_json::from_str(&ok(&url, &["orgs", "create", "Acme", "--json"], "").await).unwrap();
+    let org = org["id"].as_str().unwrap().to_owned();
+    let added = ok(
+        &url,
+        &[
+            "members",
+            "add",
+            "alice@example.com",
+            "--name",
+            "Alice",
+            "--role",
+            "owner",
+            "--password-stdin",
+            "--org",
+            &org,
+        ],
+        "a long enough password\n",
+    )
+    .await;
+    assert!(added.contains("as owner"), "{added}");
+    ok(
+        &url,
+        &[
+            "members",
+            "add",
+            "bob@example.com",
+            "--name",
+            "Bob",
+            "--password-stdin",
+            "--org",
+            &org,
+        ],
+        "bobs password 123\n",
+    )
+    .await;
+    let listed: Vec<Value> =
+        serde_json::from_str(&ok(&url, &["members", "list", "--json", "--org", &org], "").await)
+            .unwrap();
+    assert_eq!(listed.len(), 2);
+    let bob = listed
+        .iter()
+        .find(|m| m["email"] == "bob@example.com")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        listed.iter().find(|m| m["id"] == bob.as_str()).unwrap()["role"],
+        "member"
+    );
+
+    let promoted = ok(
+        &url,
+        &[
+            "members",
+            "set-role",
+            &bob,
+            "security_analyst",
+            "--org",
+            &org,
+        ],
+        "",
+    )
+    .await;
+    assert!(promoted.contains("security_analyst"), "{promoted}");
+    ok(&url, &["members", "deactivate", &bob, "--org", &org], "").await;
+    let table = ok(&url, &["members", "list", "--org", &org], "").await;
+    assert!(
+        table.contains("deactivated") && table.contains("alice@example.com"),
+        "{table}"
+    );
+    assert!(!table.contains("bobs password"));
+
+    // The last owner cannot be deactivated: exit 1 with the server's reason.
+    let alice = listed
+        .iter()
+        .find(|m| m["email"] == "alice@example.com")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = trail(&url, &["members", "deactivate", &alice, "--org", &org], "").await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("owner"));
+
+    let roles = ok(&url, &["roles", "list", "--org", &org], "").await;
+    assert!(
+        roles.contains("security_manager") && roles.contains("events:read_own"),
+        "{roles}"
+    );
+    server.stop().await.unwrap();
+}
