@@ -15,6 +15,10 @@ pub fn new_api_key_id() -> String {
     prefixed("key", uuid::Uuid::now_v7())
 }
 
+pub fn new_export_id() -> String {
+    prefixed("exp", uuid::Uuid::now_v7())
+}
+
 fn prefixed(prefix: &str, id: uuid::Uuid) -> String {
     format!("{prefix}_{}", id.simple())
 }

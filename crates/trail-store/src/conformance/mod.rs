@@ -12,6 +12,7 @@
 
 mod admin;
 mod append;
+mod exports;
 pub mod fixtures;
 mod integrity;
 mod pages;
@@ -21,6 +22,7 @@ mod search_values;
 
 pub use admin::*;
 pub use append::*;
+pub use exports::*;
 pub use integrity::*;
 pub use pages::*;
 pub use search::*;
@@ -76,6 +78,8 @@ macro_rules! conformance_tests {
             count_agrees_with_search,
             facets_most_frequent_first,
             events_by_seq_in_order,
+            org_settings_default_and_round_trip,
+            export_jobs_lifecycle,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

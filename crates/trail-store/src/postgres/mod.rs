@@ -7,6 +7,7 @@ mod append;
 mod checkpoints;
 mod columns;
 mod error;
+mod exports;
 mod filter;
 mod matchers;
 mod prepare;
@@ -34,8 +35,8 @@ use self::error::{db_error, pool_error};
 use self::prepare::Prepared;
 use self::sequencer::Sequencer;
 use crate::{
-    ApiKey, Appended, FacetValue, LogHead, Organization, Page, Result, Store, StoreError,
-    StoredCheckpoint, UncheckpointedLog,
+    ApiKey, Appended, ExportJob, ExportStatus, FacetValue, LogHead, OrgSettings, Organization,
+    Page, Result, Store, StoreError, StoredCheckpoint, UncheckpointedLog,
 };
 
 /// How a [`PostgresStore`] connects and groups writes.
@@ -318,5 +319,41 @@ impl Store for PostgresStore {
     async fn close(&self) {
         self.sequencer.close().await;
         self.pool.close();
+    }
+
+    async fn org_settings(&self, organization_id: &str) -> Result<OrgSettings> {
+        exports::org_settings(&self.client().await?, organization_id).await
+    }
+
+    async fn put_org_settings(&self, organization_id: &str, settings: &OrgSettings) -> Result<()> {
+        exports::put_org_settings(&self.client().await?, organization_id, settings).await
+    }
+
+    async fn create_export(&self, job: &ExportJob) -> Result<()> {
+        exports::create_export(&self.client().await?, job).await
+    }
+
+    async fn get_export(&self, organization_id: &str, id: &str) -> Result<ExportJob> {
+        exports::get_export(&self.client().await?, organization_id, id).await
+    }
+
+    async fn list_exports(&self, organization_id: &str) -> Result<Vec<ExportJob>> {
+        exports::list_exports(&self.client().await?, organization_id).await
+    }
+
+    async fn exports_in_status(&self, status: ExportStatus) -> Result<Vec<ExportJob>> {
+        exports::exports_in_status(&self.client().await?, status).await
+    }
+
+    async fn update_export(&self, job: &ExportJob) -> Result<()> {
+        exports::update_export(&self.client().await?, job).await
+    }
+
+    async fn claim_export(&self, organization_id: &str, id: &str, at: Millis) -> Result<bool> {
+        exports::claim_export(&self.client().await?, organization_id, id, at).await
+    }
+
+    async fn delete_export(&self, organization_id: &str, id: &str) -> Result<()> {
+        exports::delete_export(&self.client().await?, organization_id, id).await
     }
 }

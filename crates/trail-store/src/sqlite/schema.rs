@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/sqlite/0002_integrity.sql"),
     ),
+    (4, include_str!("../../migrations/sqlite/0004_exports.sql")),
 ];
 
 /// Opens the writer's connection and brings the schema up to date.
