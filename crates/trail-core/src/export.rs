@@ -54,7 +54,9 @@ impl ExportFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeFrame {
+    #[serde(rename = "last_30_days")]
     Last30Days,
+    #[serde(rename = "last_90_days")]
     Last90Days,
     Custom,
 }
@@ -62,7 +64,8 @@ pub enum TimeFrame {
 const DAY_MS: i64 = 86_400_000;
 
 impl TimeFrame {
-    /// The `[from, to)` bounds on `occurred_at` at `now`; `custom` takes the caller's bounds.
+    /// The `[from, to)` bounds on `occurred_at` at `now` (a relative frame has no upper bound, so
+    /// it covers exactly its days up to now); `custom` takes the caller's bounds.
     pub fn bounds(
         self,
         now: Millis,
@@ -70,8 +73,8 @@ impl TimeFrame {
         to: Option<Millis>,
     ) -> (Option<Millis>, Option<Millis>) {
         match self {
-            TimeFrame::Last30Days => (Some(now.plus_ms(-30 * DAY_MS)), Some(now.plus_ms(1))),
-            TimeFrame::Last90Days => (Some(now.plus_ms(-90 * DAY_MS)), Some(now.plus_ms(1))),
+            TimeFrame::Last30Days => (Some(now.plus_ms(-30 * DAY_MS)), None),
+            TimeFrame::Last90Days => (Some(now.plus_ms(-90 * DAY_MS)), None),
             TimeFrame::Custom => (from, to),
         }
     }
@@ -314,6 +317,20 @@ mod tests {
         assert_eq!(value, serde_json::json!([]));
     }
 
+    #[test]
+    fn time_frames_have_the_dialogs_names() {
+        let names: Vec<TimeFrame> =
+            serde_json::from_str(r#"["last_30_days", "last_90_days", "custom"]"#).unwrap();
+        assert_eq!(
+            names,
+            [
+                TimeFrame::Last30Days,
+                TimeFrame::Last90Days,
+                TimeFrame::Custom
+            ]
+        );
+    }
+
     #[rstest]
     #[case(TimeFrame::Last30Days, 30)]
     #[case(TimeFrame::Last90Days, 90)]
@@ -321,6 +338,6 @@ mod tests {
         let now = Millis(1_000 * DAY_MS);
         let (from, to) = frame.bounds(now, None, None);
         assert_eq!(from, Some(Millis((1_000 - days) * DAY_MS)));
-        assert_eq!(to, Some(now.plus_ms(1)));
+        assert_eq!(to, None);
     }
 }

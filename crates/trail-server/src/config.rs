@@ -49,7 +49,14 @@ pub struct Settings {
     pub limits: Limits,
     /// Create a "Default" organization on first start (so the printed curl line works as is).
     pub bootstrap_organization: bool,
+    /// How long a completed export's file is kept before the job becomes `expired`.
+    pub export_expiry_hours: u64,
+    /// Export jobs run at the same time (each is one reader of the store).
+    pub export_workers: usize,
 }
+
+pub const DEFAULT_EXPORT_EXPIRY_HOURS: u64 = 7 * 24;
+pub const DEFAULT_EXPORT_WORKERS: usize = 2;
 
 impl Settings {
     /// A server on a private data directory with a known operator token.
@@ -64,6 +71,8 @@ impl Settings {
             log_format: LogFormat::Text,
             limits: Limits::default(),
             bootstrap_organization: false,
+            export_expiry_hours: DEFAULT_EXPORT_EXPIRY_HOURS,
+            export_workers: DEFAULT_EXPORT_WORKERS,
         }
     }
 
@@ -132,6 +141,15 @@ impl Settings {
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             limits,
             bootstrap_organization: true,
+            export_expiry_hours: args
+                .export_expiry_hours
+                .or(file.export_expiry_hours)
+                .unwrap_or(DEFAULT_EXPORT_EXPIRY_HOURS),
+            export_workers: args
+                .export_workers
+                .or(file.export_workers)
+                .unwrap_or(DEFAULT_EXPORT_WORKERS)
+                .max(1),
         })
     }
 }
@@ -160,6 +178,8 @@ struct FileSettings {
     max_events_per_request: Option<usize>,
     max_metadata_bytes: Option<usize>,
     max_string_bytes: Option<usize>,
+    export_expiry_hours: Option<u64>,
+    export_workers: Option<usize>,
 }
 
 /// `log_signing_key_file`: one path, or a list of them during a key rotation.
@@ -245,6 +265,12 @@ pub struct ServeArgs {
     /// Longest string field of an event [default: 1024].
     #[arg(long, env = "TRAIL_MAX_STRING_BYTES", value_name = "BYTES")]
     pub max_string_bytes: Option<usize>,
+    /// Hours a completed export's file is kept before it expires and is deleted [default: 168].
+    #[arg(long, env = "TRAIL_EXPORT_EXPIRY_HOURS", value_name = "HOURS")]
+    pub export_expiry_hours: Option<u64>,
+    /// Export jobs that run at the same time [default: 2].
+    #[arg(long, env = "TRAIL_EXPORT_WORKERS", value_name = "N")]
+    pub export_workers: Option<usize>,
 }
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ pub struct Inner {
     pub metrics: PrometheusHandle,
     /// The keys that sign checkpoints.
     pub log_keys: LogKeys,
+    /// Wakes the export worker when a job is queued.
+    pub export_queue: crate::exports::Queue,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             operator_hash,
             metrics,
             log_keys,
+            export_queue: Default::default(),
         }))
     }
 }

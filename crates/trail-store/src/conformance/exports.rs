@@ -29,7 +29,10 @@ fn job(organization_id: &str, id: &str, created_at: i64) -> ExportJob {
 pub async fn org_settings_default_and_round_trip(store: &dyn Store) {
     let acme = store.create_organization("Acme").await.unwrap().id;
     let beta = store.create_organization("Beta").await.unwrap().id;
-    assert_eq!(store.org_settings(&acme).await.unwrap(), OrgSettings::default());
+    assert_eq!(
+        store.org_settings(&acme).await.unwrap(),
+        OrgSettings::default()
+    );
     assert_eq!(store.org_settings(&acme).await.unwrap().retention_days, 365);
     let changed = OrgSettings {
         retention_days: 90,
@@ -44,7 +47,10 @@ pub async fn org_settings_default_and_round_trip(store: &dyn Store) {
     };
     store.put_org_settings(&acme, &unlimited).await.unwrap();
     assert_eq!(store.org_settings(&acme).await.unwrap(), unlimited);
-    assert_eq!(store.org_settings(&beta).await.unwrap(), OrgSettings::default());
+    assert_eq!(
+        store.org_settings(&beta).await.unwrap(),
+        OrgSettings::default()
+    );
 }
 
 pub async fn export_jobs_lifecycle(store: &dyn Store) {
@@ -54,7 +60,10 @@ pub async fn export_jobs_lifecycle(store: &dyn Store) {
     let second = job(&acme, "exp_2", 2_000);
     store.create_export(&first).await.unwrap();
     store.create_export(&second).await.unwrap();
-    store.create_export(&job(&beta, "exp_3", 3_000)).await.unwrap();
+    store
+        .create_export(&job(&beta, "exp_3", 3_000))
+        .await
+        .unwrap();
     assert!(matches!(
         store.create_export(&first).await,
         Err(StoreError::Conflict(_))
@@ -78,9 +87,17 @@ pub async fn export_jobs_lifecycle(store: &dyn Store) {
     assert_eq!(queued.len(), 3);
     assert_eq!(queued[0].id, "exp_1", "oldest first");
 
-    assert!(store.claim_export(&acme, "exp_1", Millis(4_000)).await.unwrap());
     assert!(
-        !store.claim_export(&acme, "exp_1", Millis(4_001)).await.unwrap(),
+        store
+            .claim_export(&acme, "exp_1", Millis(4_000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_export(&acme, "exp_1", Millis(4_001))
+            .await
+            .unwrap(),
         "a job is claimed once"
     );
     let mut running = store.get_export(&acme, "exp_1").await.unwrap();

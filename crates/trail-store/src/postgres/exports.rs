@@ -106,7 +106,11 @@ pub(super) async fn create_export(client: &Client, job: &ExportJob) -> Result<()
         .map_err(|e| conflict_or(e, "an export with this id already exists"))
 }
 
-pub(super) async fn get_export(client: &Client, organization_id: &str, id: &str) -> Result<ExportJob> {
+pub(super) async fn get_export(
+    client: &Client,
+    organization_id: &str,
+    id: &str,
+) -> Result<ExportJob> {
     let row = client
         .query_opt(
             &format!(
@@ -133,7 +137,10 @@ pub(super) async fn list_exports(client: &Client, organization_id: &str) -> Resu
     Ok(rows.iter().map(read_job).collect())
 }
 
-pub(super) async fn exports_in_status(client: &Client, status: ExportStatus) -> Result<Vec<ExportJob>> {
+pub(super) async fn exports_in_status(
+    client: &Client,
+    status: ExportStatus,
+) -> Result<Vec<ExportJob>> {
     let rows = client
         .query(
             &format!(

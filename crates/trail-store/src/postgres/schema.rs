@@ -14,7 +14,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/postgres/0002_integrity.sql"),
     ),
-    (4, include_str!("../../migrations/postgres/0004_exports.sql")),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_exports.sql"),
+    ),
 ];
 
 /// The advisory lock key that serialises migrations ("trail" + 1 in ASCII).
