@@ -3,6 +3,7 @@
 //! chain, the Merkle root against the latest checkpoint, and consistency with a pinned checkpoint.
 //! Exit codes: 0 valid, 1 invalid, 2 usage.
 
+mod bundle;
 mod log;
 mod report;
 
@@ -23,7 +24,8 @@ use self::report::Report;
     trail verify --data-dir ./trail-data --vkey \"$(curl -s $TRAIL_URL/v1/log/public-key)\"\n  \
     trail verify --org org_01JD… --trusted-checkpoint saved-checkpoint.txt --json\n\n\
     Exit status: 0 every checked log is valid, 1 something does not verify, 2 usage error.\n\
-    --database-url (PostgreSQL) and --bundle (export bundles) are not supported yet.")]
+    trail verify --bundle audit.zip --vkey \"$(curl -s $TRAIL_URL/v1/log/public-key)\"\n\n\
+    --database-url (PostgreSQL) is not supported yet.")]
 pub struct Args {
     /// The data directory of the embedded store, opened read-only.
     #[arg(
@@ -36,7 +38,7 @@ pub struct Args {
     /// PostgreSQL store to verify (not supported yet).
     #[arg(long, value_name = "URL", conflicts_with = "bundle")]
     database_url: Option<String>,
-    /// Export bundle to verify (not supported yet).
+    /// Export bundle to verify (a verifiable export's zip), instead of a data directory.
     #[arg(long, value_name = "FILE")]
     bundle: Option<PathBuf>,
     /// Verify only this organization [default: every one].
@@ -66,8 +68,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if args.database_url.is_some() {
         usage("--database-url is not supported yet; verify a data directory with --data-dir");
     }
-    if args.bundle.is_some() {
-        usage("--bundle is not supported yet: export bundles do not exist yet");
+    if let Some(path) = &args.bundle {
+        let keys = pinned_keys(&args.vkeys);
+        let report = bundle::verify(path, &keys).unwrap_or_else(|e| usage(format!("{e:#}")));
+        print(&report, args.json)?;
+        return bundle::verdict(&report);
     }
     let mut warnings = Vec::new();
     let keys = verifier_keys(&args, &mut warnings);
@@ -132,15 +137,7 @@ fn print(report: &Report, json: bool) -> anyhow::Result<()> {
 /// The pinned `--vkey`s, or the public half of the data directory's own key (with a warning).
 fn verifier_keys(args: &Args, warnings: &mut Vec<String>) -> Vec<VerifierKey> {
     if !args.vkeys.is_empty() {
-        return args
-            .vkeys
-            .iter()
-            .flat_map(|text| text.split_whitespace())
-            .map(|key| {
-                key.parse()
-                    .unwrap_or_else(|e| usage(format!("--vkey {key}: {e}")))
-            })
-            .collect();
+        return pinned_keys(&args.vkeys);
     }
     let file = default_key_file(&args.data_dir);
     match read_key_file(&file) {
@@ -155,6 +152,18 @@ fn verifier_keys(args: &Args, warnings: &mut Vec<String>) -> Vec<VerifierKey> {
             "no --vkey given and the data directory's key cannot be read: {e:#}"
         )),
     }
+}
+
+/// The `--vkey`s given (several may share one argument, as `/v1/log/public-key` lists them).
+fn pinned_keys(vkeys: &[String]) -> Vec<VerifierKey> {
+    vkeys
+        .iter()
+        .flat_map(|text| text.split_whitespace())
+        .map(|key| {
+            key.parse()
+                .unwrap_or_else(|e| usage(format!("--vkey {key}: {e}")))
+        })
+        .collect()
 }
 
 /// Reads and opens the pinned checkpoint; one that does not verify is a usage error.

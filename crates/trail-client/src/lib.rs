@@ -1,4 +1,5 @@
-//! A typed async client for Trail's `/v1` HTTP API: organizations, API keys, ingest and search.
+//! A typed async client for Trail's `/v1` HTTP API: organizations, API keys, ingest, search and
+//! export jobs.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), trail_client::Error> {
@@ -11,6 +12,7 @@
 //! ```
 
 mod error;
+mod exports;
 mod types;
 
 use std::time::Duration;
@@ -22,6 +24,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use error::{Error, describe_detail};
+pub use exports::{Download, Export, NewExport};
 pub use types::{
     ApiKey, Appended, CreatedApiKey, FacetValue, Facets, Filter, NewApiKey, Order, Organization,
     Page, SearchParams, SearchRequest, Sort,
