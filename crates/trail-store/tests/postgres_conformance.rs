@@ -273,7 +273,8 @@ async fn downgrade_to_version_1(database: &TestDatabase) {
         .await
         .batch_execute(
             "DROP TABLE tree_nodes, checkpoints; ALTER TABLE org_heads DROP COLUMN tree; \
-             DELETE FROM schema_migrations WHERE version = 2",
+             DROP TABLE IF EXISTS org_settings, export_jobs; \
+             DELETE FROM schema_migrations WHERE version >= 2",
         )
         .await
         .unwrap();
