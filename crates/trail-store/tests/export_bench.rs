@@ -47,6 +47,8 @@ struct Figures {
     peak_mib: f64,
     /// Peak anonymous memory (`RssAnon`, sampled after every page): the export's own allocations.
     peak_anon_mib: Option<f64>,
+    /// Of `seconds`, the time spent encoding (the rest is reading pages from the store).
+    encode_seconds: Option<f64>,
 }
 
 /// Streams every event of `org` in `format`.
@@ -65,12 +67,15 @@ async fn export(store: &SqliteStore, org: &str, format: ExportFormat) -> Figures
     encoder.begin(&mut out);
     let (mut rows, mut bytes) = (0u64, out.len() as u64);
     let mut peak_anon = status_kib("RssAnon:");
+    let mut encoding = 0.0;
     loop {
         let page = store.search(org, &search).await.unwrap();
+        let encode = Instant::now();
         out.clear();
         for event in &page.events {
             encoder.event(&mut out, event);
         }
+        encoding += encode.elapsed().as_secs_f64();
         rows += page.events.len() as u64;
         bytes += out.len() as u64;
         peak_anon = peak_anon.max(status_kib("RssAnon:"));
@@ -88,6 +93,7 @@ async fn export(store: &SqliteStore, org: &str, format: ExportFormat) -> Figures
         seconds: started.elapsed().as_secs_f64(),
         peak_mib: status_kib("VmHWM:") as f64 / 1024.0,
         peak_anon_mib: Some(peak_anon as f64 / 1024.0),
+        encode_seconds: Some(encoding),
     }
 }
 
@@ -120,6 +126,7 @@ fn sqlite3_csv(db: &std::path::Path, rows: u64) -> Option<Figures> {
         seconds,
         peak_mib: peak_kib / 1024.0,
         peak_anon_mib: None,
+        encode_seconds: None,
     })
 }
 
@@ -129,8 +136,11 @@ fn line(name: &str, figures: &Figures, baseline: Option<f64>) {
     let anon = figures
         .peak_anon_mib
         .map_or(String::new(), |a| format!(" (anonymous {a:.1} MiB)"));
+    let split = figures.encode_seconds.map_or(String::new(), |e| {
+        format!("  [store {:.2} s, encode {e:.2} s]", figures.seconds - e)
+    });
     println!(
-        "{name:<16} {:>9} rows {:>8.1} MiB in {:>6.2} s = {rate:>9.0} rows/s  peak RSS {:>6.1} MiB{anon}{ratio}",
+        "{name:<16} {:>9} rows {:>8.1} MiB in {:>6.2} s = {rate:>9.0} rows/s  peak RSS {:>6.1} MiB{anon}{ratio}{split}",
         figures.rows,
         figures.bytes as f64 / (1 << 20) as f64,
         figures.seconds,
