@@ -3,6 +3,7 @@
 mod bench;
 mod client_args;
 mod demo;
+mod export;
 mod ingest;
 mod keys;
 mod members;
@@ -47,6 +48,9 @@ enum Command {
     Ingest(ingest::Args),
     /// Search events with the query language.
     Query(query::Args),
+    /// Export jobs: create, list, status, download (resumable), delete.
+    #[command(subcommand)]
+    Export(export::Command),
     /// Fill an organization with a realistic history.
     Demo(demo::Args),
     /// Measure ingest, search, count and on-disk size against a naive baseline.
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
             Command::Roles(cmd) => members::run_roles(cmd).await,
             Command::Ingest(args) => ingest::run(args).await,
             Command::Query(args) => query::run(args).await,
+            Command::Export(cmd) => export::run(cmd).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Verify(args) => verify::run(args).await,

@@ -3,6 +3,7 @@
 //! chain, the Merkle root against the latest checkpoint, and consistency with a pinned checkpoint.
 //! Exit codes: 0 valid, 1 invalid, 2 usage.
 
+mod bundle;
 pub(crate) mod log;
 pub(crate) mod report;
 
@@ -22,10 +23,10 @@ use self::report::Report;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     trail verify --data-dir ./trail-data --vkey \"$(curl -s $TRAIL_URL/v1/log/public-key)\"\n  \
-    trail verify --org org_01JD… --trusted-checkpoint saved-checkpoint.txt --json\n\n\
-    trail verify --database-url postgres://trail@db/trail --vkey \"$(cat trail.vkey)\"\n\n\
-    Exit status: 0 every checked log is valid, 1 something does not verify, 2 usage error.\n\
-    --bundle (export bundles) is not supported yet.")]
+    trail verify --org org_01JD… --trusted-checkpoint saved-checkpoint.txt --json\n  \
+    trail verify --database-url postgres://trail@db/trail --vkey \"$(cat trail.vkey)\"\n  \
+    trail verify --bundle audit.zip --vkey \"$(curl -s $TRAIL_URL/v1/log/public-key)\"\n\n\
+    Exit status: 0 every checked log is valid, 1 something does not verify, 2 usage error.")]
 pub struct Args {
     /// The data directory of the embedded store, opened read-only.
     #[arg(
@@ -39,7 +40,7 @@ pub struct Args {
     /// (nothing is migrated or written; a read-only database role is enough).
     #[arg(long, value_name = "URL", conflicts_with = "bundle")]
     database_url: Option<String>,
-    /// Export bundle to verify (not supported yet).
+    /// Export bundle to verify (a verifiable export's zip), instead of a data directory.
     #[arg(long, value_name = "FILE")]
     bundle: Option<PathBuf>,
     /// Verify only this organization [default: every one].
@@ -66,8 +67,11 @@ fn usage(message: impl std::fmt::Display) -> ! {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    if args.bundle.is_some() {
-        usage("--bundle is not supported yet: export bundles do not exist yet");
+    if let Some(path) = &args.bundle {
+        let keys = pinned_keys(&args.vkeys);
+        let report = bundle::verify(path, &keys).unwrap_or_else(|e| usage(format!("{e:#}")));
+        print(&report, args.json)?;
+        return bundle::verdict(&report);
     }
     let mut warnings = Vec::new();
     let keys = verifier_keys(&args, &mut warnings);
@@ -146,15 +150,7 @@ fn print(report: &Report, json: bool) -> anyhow::Result<()> {
 /// The pinned `--vkey`s, or the public half of the data directory's own key (with a warning).
 fn verifier_keys(args: &Args, warnings: &mut Vec<String>) -> Vec<VerifierKey> {
     if !args.vkeys.is_empty() {
-        return args
-            .vkeys
-            .iter()
-            .flat_map(|text| text.split_whitespace())
-            .map(|key| {
-                key.parse()
-                    .unwrap_or_else(|e| usage(format!("--vkey {key}: {e}")))
-            })
-            .collect();
+        return pinned_keys(&args.vkeys);
     }
     let file = default_key_file(&args.data_dir);
     match read_key_file(&file) {
@@ -169,6 +165,18 @@ fn verifier_keys(args: &Args, warnings: &mut Vec<String>) -> Vec<VerifierKey> {
             "no --vkey given and the data directory's key cannot be read ({e:#}); pass the key `GET /v1/log/public-key` publishes with --vkey"
         )),
     }
+}
+
+/// The `--vkey`s given (several may share one argument, as `/v1/log/public-key` lists them).
+fn pinned_keys(vkeys: &[String]) -> Vec<VerifierKey> {
+    vkeys
+        .iter()
+        .flat_map(|text| text.split_whitespace())
+        .map(|key| {
+            key.parse()
+                .unwrap_or_else(|e| usage(format!("--vkey {key}: {e}")))
+        })
+        .collect()
 }
 
 /// Reads and opens the pinned checkpoint; one that does not verify is a usage error.

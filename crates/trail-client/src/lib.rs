@@ -1,5 +1,5 @@
 //! A typed async client for Trail's `/v1` HTTP API: organizations, API keys, members and roles,
-//! ingest and search.
+//! ingest, search and export jobs.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), trail_client::Error> {
@@ -12,6 +12,7 @@
 //! ```
 
 mod error;
+mod exports;
 mod types;
 
 use std::time::Duration;
@@ -23,6 +24,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use error::{Error, describe_detail};
+pub use exports::{Download, Export, NewExport};
 pub use types::{
     ApiKey, Appended, CreatedApiKey, FacetValue, Facets, Filter, Member, MemberChange, NewApiKey,
     NewMember, Order, Organization, Page, Role, SearchParams, SearchRequest, Sort,

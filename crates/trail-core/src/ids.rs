@@ -23,6 +23,10 @@ pub fn new_role_id() -> String {
     prefixed("role", uuid::Uuid::now_v7())
 }
 
+pub fn new_export_id() -> String {
+    prefixed("exp", uuid::Uuid::now_v7())
+}
+
 fn prefixed(prefix: &str, id: uuid::Uuid) -> String {
     format!("{prefix}_{}", id.simple())
 }

@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod cursor;
 pub mod error;
 pub mod event;
+pub mod export;
 pub mod ids;
 pub mod merkle;
 pub mod note;

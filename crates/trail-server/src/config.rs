@@ -58,6 +58,10 @@ pub struct Settings {
     /// Mark session cookies `Secure` even when the request did not come over HTTPS (as seen by
     /// `X-Forwarded-Proto: https`); set it when TLS ends at a proxy that does not say so.
     pub secure_cookies: bool,
+    /// How long a completed export's file is kept before the job becomes `expired`.
+    pub export_expiry_hours: u64,
+    /// Export jobs run at the same time (each is one reader of the store).
+    pub export_workers: usize,
 }
 
 /// What the audit trail of the auditors records.
@@ -81,6 +85,9 @@ impl Default for AuditSettings {
 /// Default lifetime of a web session.
 pub const DEFAULT_SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
 
+pub const DEFAULT_EXPORT_EXPIRY_HOURS: u64 = 7 * 24;
+pub const DEFAULT_EXPORT_WORKERS: usize = 2;
+
 impl Settings {
     /// A server on a private data directory with a known operator token. Nothing is audited
     /// (so that tests count only the events they send); tests of the audit trail turn
@@ -103,6 +110,8 @@ impl Settings {
             login_limits: Default::default(),
             session_ttl: DEFAULT_SESSION_TTL,
             secure_cookies: false,
+            export_expiry_hours: DEFAULT_EXPORT_EXPIRY_HOURS,
+            export_workers: DEFAULT_EXPORT_WORKERS,
         }
     }
 
@@ -189,6 +198,15 @@ impl Settings {
                 .transpose()?
                 .unwrap_or(DEFAULT_SESSION_TTL),
             secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            export_expiry_hours: args
+                .export_expiry_hours
+                .or(file.export_expiry_hours)
+                .unwrap_or(DEFAULT_EXPORT_EXPIRY_HOURS),
+            export_workers: args
+                .export_workers
+                .or(file.export_workers)
+                .unwrap_or(DEFAULT_EXPORT_WORKERS)
+                .max(1),
         })
     }
 }
@@ -220,6 +238,8 @@ struct FileSettings {
     audit_reads: Option<bool>,
     session_ttl: Option<String>,
     secure_cookies: Option<bool>,
+    export_expiry_hours: Option<u64>,
+    export_workers: Option<usize>,
 }
 
 /// `log_signing_key_file`: one path, or a list of them during a key rotation.
@@ -316,6 +336,12 @@ pub struct ServeArgs {
     /// `X-Forwarded-Proto`) [default: false].
     #[arg(long, env = "TRAIL_SECURE_COOKIES", value_name = "BOOL")]
     pub secure_cookies: Option<bool>,
+    /// Hours a completed export's file is kept before it expires and is deleted [default: 168].
+    #[arg(long, env = "TRAIL_EXPORT_EXPIRY_HOURS", value_name = "HOURS")]
+    pub export_expiry_hours: Option<u64>,
+    /// Export jobs that run at the same time [default: 2].
+    #[arg(long, env = "TRAIL_EXPORT_WORKERS", value_name = "N")]
+    pub export_workers: Option<usize>,
 }
 
 #[cfg(test)]

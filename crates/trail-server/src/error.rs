@@ -72,6 +72,18 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_query", message).with_details([detail])
     }
 
+    /// 422 for a request that is well formed but goes past an organization's limit; the message
+    /// says the limit and how to stay within it.
+    pub fn limit_exceeded(field: &str, rule: &str, limit: u64, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "limit_exceeded",
+            message.clone(),
+        )
+        .with_details([json!({"field": field, "rule": rule, "limit": limit, "message": message})])
+    }
+
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod config;
 pub mod error;
+pub mod exports;
 pub mod extract;
 pub mod integrity;
 pub mod login_limit;
@@ -143,7 +144,8 @@ pub async fn run(
         ..
     } = app;
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(());
-    let checkpoints = integrity::spawn_checkpoint_job(state.clone(), jobs_stopped);
+    let checkpoints = integrity::spawn_checkpoint_job(state.clone(), jobs_stopped.clone());
+    let exports = exports::worker::spawn(state.clone(), jobs_stopped);
     let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -152,6 +154,7 @@ pub async fn run(
     .await;
     drop(stop_jobs);
     let _ = checkpoints.await;
+    let _ = exports.await;
     if let Err(e) = integrity::checkpoint_once(&state).await {
         tracing::warn!(error = %format!("{e:#}"), "Could not sign the last checkpoints");
     }

@@ -26,6 +26,8 @@ pub struct Inner {
     pub viewer_keys: ViewerTokenKey,
     /// Sign-in attempts per account and address.
     pub login_limiter: LoginLimiter,
+    /// Wakes the export worker when a job is queued.
+    pub export_queue: crate::exports::Queue,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             log_keys,
             viewer_keys,
             login_limiter,
+            export_queue: Default::default(),
         }))
     }
 }

@@ -35,6 +35,10 @@ const PUBLIC: [u16; 13] = [200; 13];
 const ANY_CALLER: [u16; 13] = [
     401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200,
 ];
+/// The export permission: `exports` keys, roles with `events:export`, not a plain viewer token.
+const fn export(ok: u16) -> [u16; 13] {
+    [401, ok, ok, 403, 403, ok, ok, ok, ok, ok, ok, 403, 403]
+}
 const fn manage(ok: u16) -> [u16; 13] {
     [401, ok, ok, 403, 403, 403, ok, ok, ok, 403, 403, 403, 403]
 }
@@ -77,6 +81,19 @@ const MATRIX: &[(&str, &str, [u16; 13])] = &[
     ("GET", "/v1/roles", manage(200)),
     ("DELETE", "/v1/roles/{id}", manage(204)),
     ("POST", "/v1/viewer-tokens", manage(201)),
+    ("POST", "/v1/exports", export(201)),
+    ("GET", "/v1/exports", export(200)),
+    ("GET", "/v1/exports/{id}", export(200)),
+    ("DELETE", "/v1/exports/{id}", export(204)),
+    ("GET", "/v1/exports/{id}/download", export(200)),
+    ("GET", "/v1/settings", export(200)),
+    (
+        "PATCH",
+        "/v1/settings",
+        [
+            401, 200, 200, 403, 403, 403, 200, 200, 200, 200, 403, 403, 403,
+        ],
+    ),
     ("POST", "/v1/auth/login", PUBLIC),
     (
         "POST",
@@ -241,6 +258,30 @@ async fn request(
             )
         }
         ("POST", "/v1/viewer-tokens") => (path.to_owned(), Some(json!({"organization_id": org}))),
+        ("POST", "/v1/exports") => (
+            path.to_owned(),
+            Some(json!({"organization_id": org, "name": format!("Export {n}")})),
+        ),
+        (_, "/v1/exports/{id}" | "/v1/exports/{id}/download") => {
+            let made = f
+                .app
+                .post(
+                    "/v1/exports",
+                    OPERATOR,
+                    json!({"organization_id": org, "name": format!("Made {n}")}),
+                )
+                .await;
+            trail_server::exports::run_pending(&f.app.state)
+                .await
+                .unwrap();
+            let id = made.body["id"].as_str().unwrap();
+            let suffix = path.strip_prefix("/v1/exports/{id}").unwrap();
+            (format!("/v1/exports/{id}{suffix}?{q}"), None)
+        }
+        ("PATCH", "/v1/settings") => (
+            path.to_owned(),
+            Some(json!({"organization_id": org, "retention_days": 400})),
+        ),
         ("POST", "/v1/auth/login") => (
             path.to_owned(),
             Some(json!({"email": "member@example.com", "password": PASSWORD})),
@@ -249,7 +290,7 @@ async fn request(
         (
             _,
             "/v1/events" | "/v1/events/count" | "/v1/log/checkpoint" | "/v1/api-keys"
-            | "/v1/members" | "/v1/roles",
+            | "/v1/members" | "/v1/roles" | "/v1/exports" | "/v1/settings",
         ) => (format!("{path}?{q}"), None),
         _ => (path.to_owned(), None),
     };

@@ -261,6 +261,92 @@ pub struct UncheckpointedLog {
     pub checkpointed: Option<u64>,
 }
 
+/// Per-organization settings (`GET/PATCH /v1/settings`); an organization that never changed
+/// them has the defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrgSettings {
+    /// Events older than this many days are removed by the retention job.
+    pub retention_days: u32,
+    /// The longest time window one export may cover, in days; `None` means no limit.
+    pub max_export_window_days: Option<u32>,
+    /// When they were last changed; `None` for the defaults.
+    pub updated_at: Option<Millis>,
+}
+
+/// Default retention: one year.
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
+impl Default for OrgSettings {
+    fn default() -> Self {
+        OrgSettings {
+            retention_days: DEFAULT_RETENTION_DAYS,
+            max_export_window_days: None,
+            updated_at: None,
+        }
+    }
+}
+
+/// Where an export job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportStatus {
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Expired,
+}
+
+impl ExportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportStatus::Queued => "queued",
+            ExportStatus::Running => "running",
+            ExportStatus::Completed => "completed",
+            ExportStatus::Failed => "failed",
+            ExportStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ExportStatus> {
+        [
+            ExportStatus::Queued,
+            ExportStatus::Running,
+            ExportStatus::Completed,
+            ExportStatus::Failed,
+            ExportStatus::Expired,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// An asynchronous export job as stored. `spec` is the request that made it (format, query,
+/// time frame, options), kept as JSON so that the server owns its shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExportJob {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub spec: serde_json::Value,
+    pub status: ExportStatus,
+    /// Matching events counted when the job was created: the "Export N records" number.
+    pub record_count: u64,
+    /// Events written so far.
+    pub progress: u64,
+    pub error: Option<String>,
+    /// Who asked: `operator` or `key:<id> (<name>)`.
+    pub created_by: String,
+    pub created_at: Millis,
+    pub started_at: Option<Millis>,
+    pub finished_at: Option<Millis>,
+    /// When a completed job's file is deleted and the job becomes `expired`.
+    pub expires_at: Option<Millis>,
+    /// The finished file's name under `<data_dir>/exports/` and its size in bytes.
+    pub file_name: Option<String>,
+    pub file_size: Option<u64>,
+}
+
 /// Fields `facets` accepts.
 pub const FACET_FIELDS: [Field; 9] = [
     Field::Action,
@@ -399,6 +485,23 @@ pub trait Store: Send + Sync + 'static {
     async fn find_session(&self, token_hash: [u8; 32]) -> Result<Option<Session>>;
     /// Ends a session (and, while at it, every expired one); an unknown one is not an error.
     async fn delete_session(&self, token_hash: [u8; 32], now: Millis) -> Result<()>;
+
+    // Exports, settings and retention.
+
+    /// The organization's settings, the defaults when never changed.
+    async fn org_settings(&self, organization_id: &str) -> Result<OrgSettings>;
+    async fn put_org_settings(&self, organization_id: &str, settings: &OrgSettings) -> Result<()>;
+    async fn create_export(&self, job: &ExportJob) -> Result<()>;
+    async fn get_export(&self, organization_id: &str, id: &str) -> Result<ExportJob>;
+    /// The organization's export jobs, newest first.
+    async fn list_exports(&self, organization_id: &str) -> Result<Vec<ExportJob>>;
+    /// Export jobs of every organization in `status`, oldest first (the worker's queue).
+    async fn exports_in_status(&self, status: ExportStatus) -> Result<Vec<ExportJob>>;
+    /// Writes a job's status, progress, error, times and file; `NotFound` once deleted.
+    async fn update_export(&self, job: &ExportJob) -> Result<()>;
+    /// Moves a job from `queued` to `running` at `at`; false when another worker took it first.
+    async fn claim_export(&self, organization_id: &str, id: &str, at: Millis) -> Result<bool>;
+    async fn delete_export(&self, organization_id: &str, id: &str) -> Result<()>;
 }
 
 /// Filter predicate helpers shared by backends.

@@ -1,6 +1,6 @@
 //! `/v1/events`: ingest (one event, a JSON array or NDJSON; all-or-nothing; answered once durable)
 //! and search (query language, structured filters, time range, keyset pagination), count, facets,
-//! and one event by id.
+//! and one event by id; with `format`, a search streams every match as a CSV, JSON or NDJSON file.
 
 use std::time::Instant;
 
@@ -8,11 +8,13 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use trail_core::Millis;
 use trail_core::cursor::Cursor;
 use trail_core::event::Event;
+use trail_core::export::ExportFormat;
 use trail_core::merkle::InclusionProof;
 use trail_core::query::{self, Field, Order, Search, SortKey, StructuredFilter};
 use trail_core::time::parse_time_bound;
@@ -25,8 +27,8 @@ use crate::access;
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract;
 use crate::state::AppState;
+use crate::{exports, extract};
 
 /// Names the organization when calling with the operator credential.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -118,7 +120,7 @@ pub async fn ingest(
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Required with the operator credential.
-    organization_id: Option<String>,
+    pub(crate) organization_id: Option<String>,
     /// Query language, e.g. `actor:alice action:member.* -source:api`.
     q: Option<String>,
     /// Inclusive lower bound on `occurred_at`: RFC 3339, a date, or relative (`30d`, `12h`).
@@ -137,6 +139,11 @@ pub struct SearchParams {
     #[param(value_type = Option<String>)]
     #[schema(value_type = Option<String>)]
     sort: Option<SortKey>,
+    /// `csv`, `json` or `ndjson`: download every matching event as one file (streamed, no row
+    /// cap; `limit` is ignored) instead of a page of JSON.
+    #[param(value_type = Option<String>)]
+    #[schema(value_type = Option<String>)]
+    format: Option<ExportFormat>,
     /// POST only: structured `{"field", "op", "value"}` rows, ANDed with `q`.
     #[param(ignore)]
     #[schema(value_type = Option<Vec<Object>>)]
@@ -144,7 +151,8 @@ pub struct SearchParams {
 }
 
 impl SearchParams {
-    fn to_search(&self, now: Millis) -> ApiResult<Search> {
+    /// The search these parameters describe (the export dialog's current view).
+    pub fn to_search(&self, now: Millis) -> ApiResult<Search> {
         let mut filter = match &self.q {
             Some(q) => query::parse(q, now).map_err(|e| ApiError::invalid_query("q", &e))?,
             None => Default::default(),
@@ -216,13 +224,27 @@ async fn run_search(
     principal: &Principal,
     meta: &RequestMeta,
     params: &SearchParams,
-) -> ApiResult<Json<SearchResponse>> {
+) -> ApiResult<Response> {
     principal.require("events:read")?;
     let org = principal
         .organization(state, params.organization_id.as_deref())
         .await?;
     let mut search = params.to_search(Millis::now())?;
     access::narrow(principal, &mut search);
+    if let Some(format) = params.format {
+        // Taking the data out is an export: it needs that permission and is always recorded.
+        principal.require("exports")?;
+        let entry = Entry::new("trail.events.exported", "Downloaded the activity log")
+            .metadata("format", format.extension());
+        let entry = [("q", &params.q), ("from", &params.from), ("to", &params.to)]
+            .into_iter()
+            .filter_map(|(key, value)| value.as_ref().map(|v| (key, v)))
+            .fold(entry, |entry, (key, value)| {
+                entry.metadata(key, value.clone())
+            });
+        audit::record(state, principal, meta, &org, entry).await?;
+        return Ok(download(state, org, search, format));
+    }
     let page = state
         .store
         .search(&org, &search)
@@ -244,18 +266,41 @@ async fn run_search(
     Ok(Json(SearchResponse {
         events: page.events,
         next_cursor: page.next_cursor.map(|c| c.encode()),
-    }))
+    })
+    .into_response())
 }
 
-/// Search events.
+/// Every event of the search as one streamed file, `limit` aside.
+fn download(state: &AppState, org: String, search: Search, format: ExportFormat) -> Response {
+    let name = format!(
+        "trail-{org}-{}.{}",
+        Millis::now().to_rfc3339().replace([':', '.'], "-"),
+        format.extension()
+    );
+    let pages = exports::stream::pages(state.store.clone(), org, search);
+    (
+        [
+            (CONTENT_TYPE, format.content_type().to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        exports::stream::body(format, pages),
+    )
+        .into_response()
+}
+
+/// Search events, or with `format` download every match as CSV, JSON or NDJSON.
 #[utoipa::path(get, path = "/v1/events", tag = "events", params(SearchParams),
-    responses((status = 200, body = SearchResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = SearchResponse, description = "A page of events, or with `format` the whole result as a file"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn search_get(
     State(state): State<AppState>,
     principal: Principal,
     meta: RequestMeta,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<SearchResponse>> {
+) -> ApiResult<Response> {
     let params: SearchParams = extract::query(raw.as_deref())?;
     if params.filters.is_some() {
         return Err(ApiError::invalid_field(
@@ -276,7 +321,7 @@ pub async fn search_post(
     meta: RequestMeta,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<SearchResponse>> {
+) -> ApiResult<Response> {
     let params: SearchParams =
         extract::json_body(&headers, body, state.settings.limits.max_request_bytes).await?;
     run_search(&state, &principal, &meta, &params).await

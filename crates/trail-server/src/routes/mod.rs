@@ -3,12 +3,14 @@
 
 pub mod api_keys;
 pub mod events;
+pub mod exports;
 pub mod log;
 pub mod members;
 pub mod ops;
 pub mod organizations;
 pub mod roles;
 pub mod sessions;
+pub mod settings;
 pub mod viewer_tokens;
 
 use axum::Router;
@@ -28,7 +30,8 @@ use crate::state::AppState;
     tags(
         (name = "events", description = "Ingest and search audit events"),
         (name = "integrity", description = "Signed checkpoints, the public key and Merkle proofs"),
-        (name = "administration", description = "Organizations and API keys"),
+        (name = "exports", description = "Asynchronous export jobs: create, history, download, delete"),
+        (name = "administration", description = "Organizations, API keys and settings"),
         (name = "access", description = "Members, roles and viewer tokens"),
         (name = "sessions", description = "Web sign-in, sign-out and who the caller is"),
         (name = "operations", description = "Health, readiness, metrics"),
@@ -63,7 +66,7 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 struct ErrorObject {
-    /// snake_case, stable: `invalid_request`, `invalid_query`, `unauthorized`, `forbidden`, `csrf`, `not_found`, `conflict`, `last_owner`, `rate_limited`, `id_conflict`, `payload_too_large`, `unavailable`, `internal`.
+    /// snake_case, stable: `invalid_request`, `invalid_query`, `unauthorized`, `forbidden`, `csrf`, `not_found`, `conflict`, `last_owner`, `rate_limited`, `id_conflict`, `not_ready`, `expired`, `payload_too_large`, `limit_exceeded`, `range_not_satisfiable`, `unavailable`, `internal`.
     code: String,
     /// One human sentence.
     message: String,
@@ -79,6 +82,10 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(events::count))
         .routes(routes!(events::facets))
         .routes(routes!(events::get_event))
+        .routes(routes!(exports::create, exports::list))
+        .routes(routes!(exports::get_one, exports::delete))
+        .routes(routes!(exports::download))
+        .routes(routes!(settings::get_settings, settings::patch_settings))
         .routes(routes!(log::checkpoint))
         .routes(routes!(log::public_key))
         .routes(routes!(log::inclusion))

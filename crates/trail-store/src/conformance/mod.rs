@@ -13,6 +13,7 @@
 mod access;
 mod admin;
 mod append;
+mod exports;
 pub mod fixtures;
 mod integrity;
 mod pages;
@@ -23,6 +24,7 @@ mod search_values;
 pub use access::*;
 pub use admin::*;
 pub use append::*;
+pub use exports::*;
 pub use integrity::*;
 pub use pages::*;
 pub use search::*;
@@ -85,6 +87,8 @@ macro_rules! conformance_tests {
             custom_roles_lifecycle,
             sessions_lifecycle,
             search_actor_id_or_email,
+            org_settings_default_and_round_trip,
+            export_jobs_lifecycle,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -8,6 +8,7 @@ mod append;
 mod checkpoints;
 mod columns;
 mod error;
+mod exports;
 mod filter;
 mod matchers;
 mod prepare;
@@ -36,8 +37,9 @@ use self::error::{db_error, pool_error};
 use self::prepare::Prepared;
 use self::sequencer::Sequencer;
 use crate::{
-    ApiKey, Appended, FacetValue, LogHead, Member, MemberUpdate, Organization, Page, Result, Role,
-    Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
+    ApiKey, Appended, ExportJob, ExportStatus, FacetValue, LogHead, Member, MemberUpdate,
+    OrgSettings, Organization, Page, Result, Role, Session, Store, StoreError, StoredCheckpoint,
+    UncheckpointedLog, User,
 };
 
 /// How a [`PostgresStore`] connects and groups writes.
@@ -450,5 +452,41 @@ impl Store for PostgresStore {
 
     async fn delete_session(&self, token_hash: [u8; 32], now: Millis) -> Result<()> {
         access::delete_session(&self.client().await?, &token_hash, now).await
+    }
+
+    async fn org_settings(&self, organization_id: &str) -> Result<OrgSettings> {
+        exports::org_settings(&self.client().await?, organization_id).await
+    }
+
+    async fn put_org_settings(&self, organization_id: &str, settings: &OrgSettings) -> Result<()> {
+        exports::put_org_settings(&self.client().await?, organization_id, settings).await
+    }
+
+    async fn create_export(&self, job: &ExportJob) -> Result<()> {
+        exports::create_export(&self.client().await?, job).await
+    }
+
+    async fn get_export(&self, organization_id: &str, id: &str) -> Result<ExportJob> {
+        exports::get_export(&self.client().await?, organization_id, id).await
+    }
+
+    async fn list_exports(&self, organization_id: &str) -> Result<Vec<ExportJob>> {
+        exports::list_exports(&self.client().await?, organization_id).await
+    }
+
+    async fn exports_in_status(&self, status: ExportStatus) -> Result<Vec<ExportJob>> {
+        exports::exports_in_status(&self.client().await?, status).await
+    }
+
+    async fn update_export(&self, job: &ExportJob) -> Result<()> {
+        exports::update_export(&self.client().await?, job).await
+    }
+
+    async fn claim_export(&self, organization_id: &str, id: &str, at: Millis) -> Result<bool> {
+        exports::claim_export(&self.client().await?, organization_id, id, at).await
+    }
+
+    async fn delete_export(&self, organization_id: &str, id: &str) -> Result<()> {
+        exports::delete_export(&self.client().await?, organization_id, id).await
     }
 }

@@ -15,6 +15,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0002_integrity.sql"),
     ),
     (3, include_str!("../../migrations/postgres/0003_access.sql")),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_exports.sql"),
+    ),
 ];
 
 /// The advisory lock key that serialises migrations ("trail" + 1 in ASCII).

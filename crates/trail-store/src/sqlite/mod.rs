@@ -12,6 +12,7 @@ mod admin;
 mod append;
 mod checkpoints;
 mod columns;
+mod exports;
 mod matchers;
 mod prepare;
 mod queries;
@@ -40,8 +41,9 @@ use self::prepare::PreparedEvent;
 use self::read::Readers;
 use self::writer::{AdminJob, Job};
 use crate::{
-    ApiKey, Appended, FacetValue, LogHead, Member, MemberUpdate, Organization, Page, Result, Role,
-    Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
+    ApiKey, Appended, ExportJob, ExportStatus, FacetValue, LogHead, Member, MemberUpdate,
+    OrgSettings, Organization, Page, Result, Role, Session, Store, StoreError, StoredCheckpoint,
+    UncheckpointedLog, User,
 };
 
 /// Tuning knobs; the defaults suit a small server.
@@ -507,6 +509,61 @@ impl Store for SqliteStore {
 
     async fn delete_session(&self, token_hash: [u8; 32], now: Millis) -> Result<()> {
         self.write(move |conn| access::delete_session(conn, &token_hash, now))
+            .await
+    }
+
+    async fn org_settings(&self, organization_id: &str) -> Result<OrgSettings> {
+        let org = organization_id.to_owned();
+        self.read("get", move |_, conn| exports::org_settings(conn, &org))
+            .await
+    }
+
+    async fn put_org_settings(&self, organization_id: &str, settings: &OrgSettings) -> Result<()> {
+        let (org, settings) = (organization_id.to_owned(), settings.clone());
+        self.write(move |conn| exports::put_org_settings(conn, &org, &settings))
+            .await
+    }
+
+    async fn create_export(&self, job: &ExportJob) -> Result<()> {
+        let job = job.clone();
+        self.write(move |conn| exports::create_export(conn, &job))
+            .await
+    }
+
+    async fn get_export(&self, organization_id: &str, id: &str) -> Result<ExportJob> {
+        let (org, id) = (organization_id.to_owned(), id.to_owned());
+        self.read("get", move |_, conn| exports::get_export(conn, &org, &id))
+            .await
+    }
+
+    async fn list_exports(&self, organization_id: &str) -> Result<Vec<ExportJob>> {
+        let org = organization_id.to_owned();
+        self.read("get", move |_, conn| exports::list_exports(conn, &org))
+            .await
+    }
+
+    async fn exports_in_status(&self, status: ExportStatus) -> Result<Vec<ExportJob>> {
+        self.read("get", move |_, conn| {
+            exports::exports_in_status(conn, status)
+        })
+        .await
+    }
+
+    async fn update_export(&self, job: &ExportJob) -> Result<()> {
+        let job = job.clone();
+        self.write(move |conn| exports::update_export(conn, &job))
+            .await
+    }
+
+    async fn claim_export(&self, organization_id: &str, id: &str, at: Millis) -> Result<bool> {
+        let (org, id) = (organization_id.to_owned(), id.to_owned());
+        self.write(move |conn| exports::claim_export(conn, &org, &id, at))
+            .await
+    }
+
+    async fn delete_export(&self, organization_id: &str, id: &str) -> Result<()> {
+        let (org, id) = (organization_id.to_owned(), id.to_owned());
+        self.write(move |conn| exports::delete_export(conn, &org, &id))
             .await
     }
 }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0002_integrity.sql"),
     ),
     (3, include_str!("../../migrations/sqlite/0003_access.sql")),
+    (4, include_str!("../../migrations/sqlite/0004_exports.sql")),
 ];
 
 /// Opens the writer's connection and brings the schema up to date.
