@@ -461,3 +461,36 @@ async fn an_export_job_keeps_the_requesters_reading_restriction() {
         .await;
     assert_eq!(everything.body["exports"].as_array().unwrap().len(), 2);
 }
+
+/// A job exports the events that existed when it was created, the "Export N records" that were
+/// counted, not events that arrived while it waited in the queue.
+#[tokio::test]
+async fn a_job_exports_exactly_the_records_it_counted() {
+    let app = TestApp::new().await;
+    let (org, key) = app.tenant("Acme").await;
+    for actor in ["ann", "bob"] {
+        assert_eq!(
+            app.ingest(&key, event("doc.viewed", actor)).await.status,
+            StatusCode::OK
+        );
+    }
+    let job = app
+        .post(
+            "/v1/exports",
+            OPERATOR,
+            json!({"organization_id": org, "format": "ndjson"}),
+        )
+        .await;
+    assert_eq!(job.body["record_count"], 2);
+    assert_eq!(
+        app.ingest(&key, event("doc.viewed", "late")).await.status,
+        StatusCode::OK
+    );
+    exports::run_pending(&app.state).await.unwrap();
+    let id = job.body["id"].as_str().unwrap();
+    let done = app
+        .get(&format!("/v1/exports/{id}?organization_id={org}"), OPERATOR)
+        .await;
+    assert_eq!(done.body["status"], "completed");
+    assert_eq!(done.body["exported_count"], 2);
+}

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use trail_core::Millis;
 use trail_core::export::{ExportFormat, TimeFrame};
 use trail_core::query::{
-    self, Condition, Field, Matcher, Order, Search, SortKey, StructuredFilter,
+    self, CmpOp, Condition, Field, Matcher, Order, Scalar, Search, SortKey, StructuredFilter,
 };
 use trail_core::time::parse_time_bound;
 use trail_store::OrgSettings;
@@ -70,6 +70,11 @@ pub struct ExportSpec {
     /// token); empty for unrestricted callers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub restricted_to: Vec<Restriction>,
+    /// The log's size when the job was created: the job exports only events that existed then,
+    /// so the file holds the "Export N records" that were counted, not events (its own audit
+    /// record included) that arrived while it waited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub below_seq: Option<u64>,
 }
 
 /// One condition of [`crate::access::restrictions`], in a stable stored form.
@@ -151,6 +156,16 @@ impl ExportSpec {
         filter
             .conditions
             .extend(self.restricted_to.iter().map(Restriction::condition));
+        if let Some(size) = self.below_seq {
+            filter.conditions.push(Condition {
+                field: Field::Seq,
+                negated: false,
+                matchers: vec![Matcher::Cmp(
+                    CmpOp::Lt,
+                    Scalar::Int(i64::try_from(size).unwrap_or(i64::MAX)),
+                )],
+            });
+        }
         Ok(Search {
             filter,
             from: self.from,
@@ -269,6 +284,7 @@ pub fn resolve(
         to,
         rows_per_file: request.rows_per_file,
         restricted_to: Vec::new(),
+        below_seq: None,
     };
     // Fails now (400) rather than in the worker when the query does not parse.
     spec.search(now)?;

@@ -145,6 +145,14 @@ pub async fn create(
                 "This caller's reading restrictions cannot be applied to an export job.",
             )
         })?;
+    spec.below_seq = Some(
+        state
+            .store
+            .head(&org)
+            .await
+            .map_err(|e| ApiError::from_store(e, "organization"))?
+            .size,
+    );
     let record_count = state
         .store
         .count(&org, &spec.search(now)?)
