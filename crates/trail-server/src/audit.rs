@@ -137,6 +137,22 @@ pub fn record_read(
     });
 }
 
+/// Records what Trail itself did (the retention job) and waits until it is durable. The actor is
+/// `{"type": "system", "id": "trail"}` and the source `system`. Always recorded: such an event
+/// explains a change to the log itself, so `audit` settings do not turn it off.
+pub async fn record_system(state: &AppState, organization_id: &str, entry: Entry) -> ApiResult<()> {
+    let actor = json!({"id": "trail", "type": "system", "name": "Trail"});
+    append_as(
+        state,
+        actor,
+        "system",
+        &RequestMeta::default(),
+        organization_id,
+        entry,
+    )
+    .await
+}
+
 async fn append(
     state: &AppState,
     principal: &Principal,
@@ -144,11 +160,30 @@ async fn append(
     organization_id: &str,
     entry: Entry,
 ) -> ApiResult<()> {
+    append_as(
+        state,
+        actor(principal),
+        principal.source(),
+        meta,
+        organization_id,
+        entry,
+    )
+    .await
+}
+
+async fn append_as(
+    state: &AppState,
+    actor: Value,
+    source: &str,
+    meta: &RequestMeta,
+    organization_id: &str,
+    entry: Entry,
+) -> ApiResult<()> {
     let mut event = json!({
         "action": entry.action,
         "area": AREA,
-        "actor": actor(principal),
-        "source": principal.source(),
+        "actor": actor,
+        "source": source,
         "outcome": "success",
         "description": entry.description,
     });
