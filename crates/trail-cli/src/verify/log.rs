@@ -1,6 +1,8 @@
 //! Verifying one organization's log: the latest checkpoint's signatures, every leaf recomputed
 //! from the stored event, the `prev` chain and gap-free seqs, the Merkle root recomputed from the
-//! leaves against the checkpoint, and the prefix a pinned trusted checkpoint signed.
+//! leaves against the checkpoint, and the prefix a pinned trusted checkpoint signed. Events removed
+//! by retention are a prefix of the log: their kept leaf hashes enter the tree in their place, and
+//! the first kept event's `prev` must be the last of them.
 
 use anyhow::Context as _;
 use trail_core::canonical::leaf_hash;
@@ -48,8 +50,14 @@ pub async fn verify_org(
     };
     let size = store.head(organization_id).await?.size;
     let targets: Vec<u64> = signed.iter().chain(trusted).map(|c| c.size).collect();
-    let roots = scan(store, organization_id, size, &targets, &mut report).await?;
-    report.events = size;
+    let (roots, retired) = scan(store, organization_id, size, &targets, &mut report).await?;
+    report.events = size.saturating_sub(retired);
+    if retired > 0 {
+        report.notes.push(format!(
+            "{retired} events removed by retention; their leaf hashes were kept and checked \
+             against the signed root"
+        ));
+    }
     let root_at = |size: u64| roots.iter().find(|(s, _)| *s == size).map(|(_, r)| *r);
     if let Some(checkpoint) = &signed {
         match root_at(checkpoint.size) {
@@ -126,15 +134,15 @@ fn open_checkpoint(
     Some(checkpoint)
 }
 
-/// Reads every event in seq order, checks it, and returns the roots of the stored leaves at the
-/// `targets` sizes the log reaches.
+/// Reads the retired leaves, then every event in seq order, checks it, and returns the roots of
+/// the leaves at the `targets` sizes the log reaches and how many leaves were retired.
 async fn scan(
     store: &dyn Store,
     organization_id: &str,
     size: u64,
     targets: &[u64],
     report: &mut OrgReport,
-) -> anyhow::Result<Vec<(u64, Hash)>> {
+) -> anyhow::Result<(Vec<(u64, Hash)>, u64)> {
     let mut roots: Vec<(u64, Hash)> = targets
         .iter()
         .filter(|t| **t == 0)
@@ -143,6 +151,38 @@ async fn scan(
     let mut tree = CompactRange::new();
     let mut expected = 0u64;
     let mut prev = GENESIS_PREV.to_owned();
+    let first_retained = store
+        .first_retained_seq(organization_id)
+        .await
+        .context("reading where retention stopped")?;
+    let mut retired = 0u64;
+    while expected < first_retained {
+        let end = expected.saturating_add(PAGE).min(first_retained);
+        let page = store
+            .retired_leaves(organization_id, expected, end)
+            .await
+            .with_context(|| format!("reading retired leaves from seq {expected}"))?;
+        if page.is_empty() {
+            let gap = format!("missing (no retired leaf before seq {end})");
+            report.problems.push(Problem::at(expected, gap));
+            expected = end;
+            continue;
+        }
+        for (seq, hash) in page {
+            if seq != expected {
+                let gap = format!("retired leaf missing (the next one is seq {seq})");
+                report.problems.push(Problem::at(expected, gap));
+                expected = seq;
+            }
+            retired += 1;
+            tree.push(hash);
+            if targets.contains(&tree.size()) {
+                roots.push((tree.size(), tree.root()));
+            }
+            prev = hex::encode(hash);
+            expected += 1;
+        }
+    }
     while expected < size {
         let page = store
             .events_by_seq(organization_id, expected, expected.saturating_add(PAGE))
@@ -190,7 +230,7 @@ async fn scan(
             expected += 1;
         }
     }
-    Ok(roots)
+    Ok((roots, retired))
 }
 
 fn short(hash: &Hash) -> String {
