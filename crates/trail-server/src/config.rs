@@ -420,6 +420,24 @@ mod tests {
     }
 
     #[test]
+    fn retention_interval_defaults_to_an_hour_and_can_be_turned_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trail.toml");
+        std::fs::write(&path, "retention_interval = \"30m\"\n").unwrap();
+        let mut args = ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let interval = |args: &ServeArgs| Settings::load(args).unwrap().retention_interval;
+        assert_eq!(interval(&args), std::time::Duration::from_secs(1800));
+        args.retention_interval = Some("off".into());
+        assert_eq!(interval(&args), std::time::Duration::ZERO);
+        args.retention_interval = Some("soon".into());
+        assert!(Settings::load(&args).is_err());
+        assert_eq!(interval(&ServeArgs::default()), DEFAULT_RETENTION_INTERVAL);
+    }
+
+    #[test]
     fn unknown_file_keys_are_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trail.toml");
