@@ -175,10 +175,7 @@ async fn scan(
                 expected = seq;
             }
             retired += 1;
-            tree.push(hash);
-            if targets.contains(&tree.size()) {
-                roots.push((tree.size(), tree.root()));
-            }
+            push_leaf(&mut tree, &mut roots, targets, hash);
             prev = hex::encode(hash);
             expected += 1;
         }
@@ -189,13 +186,34 @@ async fn scan(
             .await
             .with_context(|| format!("reading events from seq {expected}"))?;
         if page.is_empty() {
+            // Retention may have removed these while the scan ran.
+            let end = expected.saturating_add(PAGE).min(size);
+            if let Some(hashes) = retired_meanwhile(store, organization_id, expected, end).await? {
+                for hash in hashes {
+                    retired += 1;
+                    push_leaf(&mut tree, &mut roots, targets, hash);
+                    prev = hex::encode(hash);
+                }
+                expected = end;
+                continue;
+            }
             report.problems.push(Problem::at(expected, "missing"));
             break;
         }
         for event in &page {
             if event.seq != expected {
-                let gap = format!("missing (the log jumps to seq {})", event.seq);
-                report.problems.push(Problem::at(expected, gap));
+                let meanwhile =
+                    retired_meanwhile(store, organization_id, expected, event.seq).await?;
+                if let Some(hashes) = meanwhile {
+                    for hash in hashes {
+                        retired += 1;
+                        push_leaf(&mut tree, &mut roots, targets, hash);
+                        prev = hex::encode(hash);
+                    }
+                } else {
+                    let gap = format!("missing (the log jumps to seq {})", event.seq);
+                    report.problems.push(Problem::at(expected, gap));
+                }
                 expected = event.seq;
             }
             let mut valid = true;
@@ -222,15 +240,44 @@ async fn scan(
                 valid = false;
             }
             report.valid_events += u64::from(valid);
-            tree.push(stored);
-            if targets.contains(&tree.size()) {
-                roots.push((tree.size(), tree.root()));
-            }
+            push_leaf(&mut tree, &mut roots, targets, stored);
             prev.clone_from(&event.hash);
             expected += 1;
         }
     }
     Ok((roots, retired))
+}
+
+/// Adds a leaf to the tree, noting its root when the tree reaches one of the `targets` sizes.
+fn push_leaf(tree: &mut CompactRange, roots: &mut Vec<(u64, Hash)>, targets: &[u64], leaf: Hash) {
+    tree.push(leaf);
+    if targets.contains(&tree.size()) {
+        roots.push((tree.size(), tree.root()));
+    }
+}
+
+/// The leaf hashes of `from..to` when retention removed those events after the scan started (a
+/// purge can overtake a slow scan): they are then all retired and part of the removed prefix.
+/// `None` otherwise.
+async fn retired_meanwhile(
+    store: &dyn Store,
+    organization_id: &str,
+    from: u64,
+    to: u64,
+) -> anyhow::Result<Option<Vec<Hash>>> {
+    let first_retained = store
+        .first_retained_seq(organization_id)
+        .await
+        .context("reading where retention stopped")?;
+    if first_retained < to {
+        return Ok(None);
+    }
+    let kept = store
+        .retired_leaves(organization_id, from, to)
+        .await
+        .with_context(|| format!("reading retired leaves from seq {from}"))?;
+    Ok((kept.len() as u64 == to.saturating_sub(from))
+        .then(|| kept.into_iter().map(|(_, hash)| hash).collect()))
 }
 
 fn short(hash: &Hash) -> String {

@@ -77,6 +77,16 @@ pub(super) fn purge(
     Ok(purged)
 }
 
+/// Whether the schema has `retired_leaves`: a read-only open (`trail verify`) does not migrate, so
+/// a database last written by a Trail before retention has none, and nothing was retired.
+fn has_retired_leaves(conn: &Connection) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retired_leaves')",
+    )
+    .and_then(|mut s| s.query_row([], |r| r.get(0)))
+    .map_err(internal)
+}
+
 pub(super) fn retired_leaves(
     readers: &Readers,
     conn: &Connection,
@@ -85,6 +95,9 @@ pub(super) fn retired_leaves(
     to: u64,
 ) -> Result<Vec<(u64, Hash)>> {
     let org = readers.org_key(conn, organization_id)?;
+    if !has_retired_leaves(conn)? {
+        return Ok(Vec::new());
+    }
     let [from, to] = [from, to].map(|n| i64::try_from(n).unwrap_or(i64::MAX));
     let mut statement = conn
         .prepare_cached(
@@ -113,6 +126,9 @@ pub(super) fn first_retained_seq(
     organization_id: &str,
 ) -> Result<u64> {
     let org = readers.org_key(conn, organization_id)?;
+    if !has_retired_leaves(conn)? {
+        return Ok(0);
+    }
     conn.prepare_cached("SELECT seq FROM retired_leaves WHERE org = ? ORDER BY seq DESC LIMIT 1")
         .and_then(|mut s| s.query_row([org], |r| r.get::<_, i64>(0)).optional())
         .map(|last| last.map_or(0, |seq| seq as u64 + 1))
