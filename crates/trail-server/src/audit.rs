@@ -5,7 +5,8 @@
 //! Actions live in the `trail` area: `trail.events.searched`, `trail.event.viewed`,
 //! `trail.member.added`, `trail.member.updated`, `trail.role.created`, `trail.role.deleted`,
 //! `trail.api_key.created`, `trail.api_key.revoked`, `trail.viewer_token.created`; later routes
-//! (exports, streams, settings) add theirs the same way.
+//! (exports, streams, settings) add theirs the same way. Trail's own jobs record with
+//! [`record_system`] (`trail.retention.purged`).
 //!
 //! Any route records with [`record`] (awaited: a change is acknowledged only once its audit
 //! event is durable) or [`record_read`] (in the background, so a search never waits for it).
