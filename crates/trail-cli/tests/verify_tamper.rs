@@ -65,6 +65,18 @@ impl Log {
         }
     }
 
+    /// Lets retention remove the first `count` events (every event is past a cutoff of now).
+    async fn purge(&self, count: usize) {
+        let store = SqliteStore::open(self.dir.path(), SqliteOptions::default()).unwrap();
+        let cutoff = Millis::now().plus_ms(1);
+        let purged = store
+            .purge_received_before(&self.org, cutoff, count)
+            .await
+            .unwrap();
+        assert_eq!(purged, count as u64);
+        store.close().await;
+    }
+
     fn db(&self) -> Connection {
         Connection::open(self.dir.path().join("trail.db")).unwrap()
     }
@@ -266,4 +278,56 @@ fn unsupported_sources_and_bad_keys_are_usage_errors() {
         !Path::new(dir).join("trail.db").exists(),
         "verify must not create a store"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_after_retention_verifies_and_still_names_an_edited_event() {
+    let log = Log::build(30, &[10, 30]).await;
+    log.purge(12).await;
+    // The pinned checkpoint covers only removed events: their kept leaves still prove it.
+    let pinned = log.pinned(10);
+    let output = log.verify(&["--trusted-checkpoint", pinned.to_str().unwrap()]);
+    let stdout = assert_exit(&output, 0, "18/18 events valid");
+    assert!(
+        stdout.contains(
+            "12 events removed by retention; their leaf hashes were kept and checked against \
+             the signed root"
+        ),
+        "{stdout}"
+    );
+    log.db()
+        .execute(
+            "UPDATE events SET actor_name = 'Mallory' WHERE seq = 20",
+            [],
+        )
+        .unwrap();
+    let stdout = assert_exit(&log.verify(&[]), 1, "seq 20: hash mismatch (stored ");
+    assert!(stdout.contains("17/18 events valid"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_or_edited_retired_leaf_fails() {
+    let log = Log::build(30, &[30]).await;
+    log.purge(12).await;
+    assert_exit(&log.verify(&[]), 0, "18/18 events valid");
+    let db = log.db();
+    db.execute(
+        "UPDATE retired_leaves SET hash = zeroblob(32) WHERE seq = 11",
+        [],
+    )
+    .unwrap();
+    assert_exit(&log.verify(&[]), 1, "seq 12: hash mismatch");
+    db.execute("DELETE FROM retired_leaves WHERE seq = 4", [])
+        .unwrap();
+    assert_exit(&log.verify(&[]), 1, "seq 4: retired leaf missing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_from_before_retention_still_verifies() {
+    let log = Log::build(10, &[10]).await;
+    log.db()
+        .execute_batch("DROP TABLE retired_leaves; DELETE FROM schema_migrations WHERE version = 5")
+        .unwrap();
+    let stdout = assert_exit(&log.verify(&[]), 0, "10/10 events valid");
+    assert!(!stdout.contains("retention"), "{stdout}");
 }

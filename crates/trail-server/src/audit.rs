@@ -5,7 +5,8 @@
 //! Actions live in the `trail` area: `trail.events.searched`, `trail.event.viewed`,
 //! `trail.member.added`, `trail.member.updated`, `trail.role.created`, `trail.role.deleted`,
 //! `trail.api_key.created`, `trail.api_key.revoked`, `trail.viewer_token.created`; later routes
-//! (exports, streams, settings) add theirs the same way.
+//! (exports, streams, settings) add theirs the same way. Trail's own jobs record with
+//! [`record_system`] (`trail.retention.purged`).
 //!
 //! Any route records with [`record`] (awaited: a change is acknowledged only once its audit
 //! event is durable) or [`record_read`] (in the background, so a search never waits for it).
@@ -137,6 +138,22 @@ pub fn record_read(
     });
 }
 
+/// Records what Trail itself did (the retention job) and waits until it is durable. The actor is
+/// `{"type": "system", "id": "trail"}` and the source `system`. Always recorded: such an event
+/// explains a change to the log itself, so `audit` settings do not turn it off.
+pub async fn record_system(state: &AppState, organization_id: &str, entry: Entry) -> ApiResult<()> {
+    let actor = json!({"id": "trail", "type": "system", "name": "Trail"});
+    append_as(
+        state,
+        actor,
+        "system",
+        &RequestMeta::default(),
+        organization_id,
+        entry,
+    )
+    .await
+}
+
 async fn append(
     state: &AppState,
     principal: &Principal,
@@ -144,11 +161,30 @@ async fn append(
     organization_id: &str,
     entry: Entry,
 ) -> ApiResult<()> {
+    append_as(
+        state,
+        actor(principal),
+        principal.source(),
+        meta,
+        organization_id,
+        entry,
+    )
+    .await
+}
+
+async fn append_as(
+    state: &AppState,
+    actor: Value,
+    source: &str,
+    meta: &RequestMeta,
+    organization_id: &str,
+    entry: Entry,
+) -> ApiResult<()> {
     let mut event = json!({
         "action": entry.action,
         "area": AREA,
-        "actor": actor(principal),
-        "source": principal.source(),
+        "actor": actor,
+        "source": source,
         "outcome": "success",
         "description": entry.description,
     });

@@ -62,6 +62,9 @@ pub struct Settings {
     pub export_expiry_hours: u64,
     /// Export jobs run at the same time (each is one reader of the store).
     pub export_workers: usize,
+    /// How often the retention job removes events older than each organization's retention;
+    /// zero turns the job off.
+    pub retention_interval: std::time::Duration,
 }
 
 /// What the audit trail of the auditors records.
@@ -87,6 +90,7 @@ pub const DEFAULT_SESSION_TTL: std::time::Duration = std::time::Duration::from_s
 
 pub const DEFAULT_EXPORT_EXPIRY_HOURS: u64 = 7 * 24;
 pub const DEFAULT_EXPORT_WORKERS: usize = 2;
+pub const DEFAULT_RETENTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl Settings {
     /// A server on a private data directory with a known operator token. Nothing is audited
@@ -112,6 +116,8 @@ impl Settings {
             secure_cookies: false,
             export_expiry_hours: DEFAULT_EXPORT_EXPIRY_HOURS,
             export_workers: DEFAULT_EXPORT_WORKERS,
+            // Off: tests run the retention job themselves (`retention::purge_at`).
+            retention_interval: std::time::Duration::ZERO,
         }
     }
 
@@ -207,8 +213,26 @@ impl Settings {
                 .or(file.export_workers)
                 .unwrap_or(DEFAULT_EXPORT_WORKERS)
                 .max(1),
+            retention_interval: args
+                .retention_interval
+                .clone()
+                .or(file.retention_interval)
+                .map(|v| parse_interval(&v))
+                .transpose()?
+                .unwrap_or(DEFAULT_RETENTION_INTERVAL),
         })
     }
+}
+
+/// `1h`, `30m`, …; `0` or `off` turns the job off.
+fn parse_interval(v: &str) -> anyhow::Result<std::time::Duration> {
+    if v == "0" || v.eq_ignore_ascii_case("off") {
+        return Ok(std::time::Duration::ZERO);
+    }
+    trail_core::time::parse_duration_ms(v)
+        .filter(|ms| *ms > 0)
+        .map(|ms| std::time::Duration::from_millis(ms as u64))
+        .with_context(|| format!("retention_interval `{v}` is not a duration like 1h (or off)"))
 }
 
 fn default_origin() -> String {
@@ -240,6 +264,7 @@ struct FileSettings {
     secure_cookies: Option<bool>,
     export_expiry_hours: Option<u64>,
     export_workers: Option<usize>,
+    retention_interval: Option<String>,
 }
 
 /// `log_signing_key_file`: one path, or a list of them during a key rotation.
@@ -342,6 +367,10 @@ pub struct ServeArgs {
     /// Export jobs that run at the same time [default: 2].
     #[arg(long, env = "TRAIL_EXPORT_WORKERS", value_name = "N")]
     pub export_workers: Option<usize>,
+    /// How often old events are removed per each organization's retention (`1h`, `30m`; `off`)
+    /// [default: 1h].
+    #[arg(long, env = "TRAIL_RETENTION_INTERVAL", value_name = "DURATION")]
+    pub retention_interval: Option<String>,
 }
 
 #[cfg(test)]
@@ -388,6 +417,24 @@ mod tests {
         args.log_signing_key_file = vec![PathBuf::from("/flag.key")];
         let settings = Settings::load(&args).unwrap();
         assert_eq!(settings.log_signing_key_files, [PathBuf::from("/flag.key")]);
+    }
+
+    #[test]
+    fn retention_interval_defaults_to_an_hour_and_can_be_turned_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trail.toml");
+        std::fs::write(&path, "retention_interval = \"30m\"\n").unwrap();
+        let mut args = ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let interval = |args: &ServeArgs| Settings::load(args).unwrap().retention_interval;
+        assert_eq!(interval(&args), std::time::Duration::from_secs(1800));
+        args.retention_interval = Some("off".into());
+        assert_eq!(interval(&args), std::time::Duration::ZERO);
+        args.retention_interval = Some("soon".into());
+        assert!(Settings::load(&args).is_err());
+        assert_eq!(interval(&ServeArgs::default()), DEFAULT_RETENTION_INTERVAL);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod integrity;
 pub mod login_limit;
 pub mod password;
+pub mod retention;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
@@ -145,6 +146,7 @@ pub async fn run(
     } = app;
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(());
     let checkpoints = integrity::spawn_checkpoint_job(state.clone(), jobs_stopped.clone());
+    let retention = retention::spawn(state.clone(), jobs_stopped.clone());
     let exports = exports::worker::spawn(state.clone(), jobs_stopped);
     let served = axum::serve(
         listener,
@@ -155,6 +157,9 @@ pub async fn run(
     drop(stop_jobs);
     let _ = checkpoints.await;
     let _ = exports.await;
+    if let Some(retention) = retention {
+        let _ = retention.await;
+    }
     if let Err(e) = integrity::checkpoint_once(&state).await {
         tracing::warn!(error = %format!("{e:#}"), "Could not sign the last checkpoints");
     }

@@ -502,6 +502,29 @@ pub trait Store: Send + Sync + 'static {
     /// Moves a job from `queued` to `running` at `at`; false when another worker took it first.
     async fn claim_export(&self, organization_id: &str, id: &str, at: Millis) -> Result<bool>;
     async fn delete_export(&self, organization_id: &str, id: &str) -> Result<()>;
+
+    // Retention.
+
+    /// Removes up to `max_events` of the organization's oldest events received before `cutoff`,
+    /// in one write transaction, and returns how many. Only a prefix of the log by seq is ever
+    /// removed: it stops at the first event received at or after `cutoff`. The leaf hash of each
+    /// removed event is kept (`retired_leaves`) so that proofs, roots and verification keep
+    /// working; `head` does not change.
+    async fn purge_received_before(
+        &self,
+        organization_id: &str,
+        cutoff: Millis,
+        max_events: usize,
+    ) -> Result<u64>;
+    /// The kept leaf hashes of removed events with `from <= seq < to`, in seq order.
+    async fn retired_leaves(
+        &self,
+        organization_id: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(u64, Hash)>>;
+    /// The seq of the first event not removed by retention (0 when nothing was removed).
+    async fn first_retained_seq(&self, organization_id: &str) -> Result<u64>;
 }
 
 /// Filter predicate helpers shared by backends.

@@ -1,6 +1,8 @@
 //! Verifying one organization's log: the latest checkpoint's signatures, every leaf recomputed
 //! from the stored event, the `prev` chain and gap-free seqs, the Merkle root recomputed from the
-//! leaves against the checkpoint, and the prefix a pinned trusted checkpoint signed.
+//! leaves against the checkpoint, and the prefix a pinned trusted checkpoint signed. Events removed
+//! by retention are a prefix of the log: their kept leaf hashes enter the tree in their place, and
+//! the first kept event's `prev` must be the last of them.
 
 use anyhow::Context as _;
 use trail_core::canonical::leaf_hash;
@@ -48,8 +50,14 @@ pub async fn verify_org(
     };
     let size = store.head(organization_id).await?.size;
     let targets: Vec<u64> = signed.iter().chain(trusted).map(|c| c.size).collect();
-    let roots = scan(store, organization_id, size, &targets, &mut report).await?;
-    report.events = size;
+    let (roots, retired) = scan(store, organization_id, size, &targets, &mut report).await?;
+    report.events = size.saturating_sub(retired);
+    if retired > 0 {
+        report.notes.push(format!(
+            "{retired} events removed by retention; their leaf hashes were kept and checked \
+             against the signed root"
+        ));
+    }
     let root_at = |size: u64| roots.iter().find(|(s, _)| *s == size).map(|(_, r)| *r);
     if let Some(checkpoint) = &signed {
         match root_at(checkpoint.size) {
@@ -126,15 +134,15 @@ fn open_checkpoint(
     Some(checkpoint)
 }
 
-/// Reads every event in seq order, checks it, and returns the roots of the stored leaves at the
-/// `targets` sizes the log reaches.
+/// Reads the retired leaves, then every event in seq order, checks it, and returns the roots of
+/// the leaves at the `targets` sizes the log reaches and how many leaves were retired.
 async fn scan(
     store: &dyn Store,
     organization_id: &str,
     size: u64,
     targets: &[u64],
     report: &mut OrgReport,
-) -> anyhow::Result<Vec<(u64, Hash)>> {
+) -> anyhow::Result<(Vec<(u64, Hash)>, u64)> {
     let mut roots: Vec<(u64, Hash)> = targets
         .iter()
         .filter(|t| **t == 0)
@@ -143,19 +151,69 @@ async fn scan(
     let mut tree = CompactRange::new();
     let mut expected = 0u64;
     let mut prev = GENESIS_PREV.to_owned();
+    let first_retained = store
+        .first_retained_seq(organization_id)
+        .await
+        .context("reading where retention stopped")?;
+    let mut retired = 0u64;
+    while expected < first_retained {
+        let end = expected.saturating_add(PAGE).min(first_retained);
+        let page = store
+            .retired_leaves(organization_id, expected, end)
+            .await
+            .with_context(|| format!("reading retired leaves from seq {expected}"))?;
+        if page.is_empty() {
+            let gap = format!("missing (no retired leaf before seq {end})");
+            report.problems.push(Problem::at(expected, gap));
+            expected = end;
+            continue;
+        }
+        for (seq, hash) in page {
+            if seq != expected {
+                let gap = format!("retired leaf missing (the next one is seq {seq})");
+                report.problems.push(Problem::at(expected, gap));
+                expected = seq;
+            }
+            retired += 1;
+            push_leaf(&mut tree, &mut roots, targets, hash);
+            prev = hex::encode(hash);
+            expected += 1;
+        }
+    }
     while expected < size {
         let page = store
             .events_by_seq(organization_id, expected, expected.saturating_add(PAGE))
             .await
             .with_context(|| format!("reading events from seq {expected}"))?;
         if page.is_empty() {
+            // Retention may have removed these while the scan ran.
+            let end = expected.saturating_add(PAGE).min(size);
+            if let Some(hashes) = retired_meanwhile(store, organization_id, expected, end).await? {
+                for hash in hashes {
+                    retired += 1;
+                    push_leaf(&mut tree, &mut roots, targets, hash);
+                    prev = hex::encode(hash);
+                }
+                expected = end;
+                continue;
+            }
             report.problems.push(Problem::at(expected, "missing"));
             break;
         }
         for event in &page {
             if event.seq != expected {
-                let gap = format!("missing (the log jumps to seq {})", event.seq);
-                report.problems.push(Problem::at(expected, gap));
+                let meanwhile =
+                    retired_meanwhile(store, organization_id, expected, event.seq).await?;
+                if let Some(hashes) = meanwhile {
+                    for hash in hashes {
+                        retired += 1;
+                        push_leaf(&mut tree, &mut roots, targets, hash);
+                        prev = hex::encode(hash);
+                    }
+                } else {
+                    let gap = format!("missing (the log jumps to seq {})", event.seq);
+                    report.problems.push(Problem::at(expected, gap));
+                }
                 expected = event.seq;
             }
             let mut valid = true;
@@ -182,15 +240,44 @@ async fn scan(
                 valid = false;
             }
             report.valid_events += u64::from(valid);
-            tree.push(stored);
-            if targets.contains(&tree.size()) {
-                roots.push((tree.size(), tree.root()));
-            }
+            push_leaf(&mut tree, &mut roots, targets, stored);
             prev.clone_from(&event.hash);
             expected += 1;
         }
     }
-    Ok(roots)
+    Ok((roots, retired))
+}
+
+/// Adds a leaf to the tree, noting its root when the tree reaches one of the `targets` sizes.
+fn push_leaf(tree: &mut CompactRange, roots: &mut Vec<(u64, Hash)>, targets: &[u64], leaf: Hash) {
+    tree.push(leaf);
+    if targets.contains(&tree.size()) {
+        roots.push((tree.size(), tree.root()));
+    }
+}
+
+/// The leaf hashes of `from..to` when retention removed those events after the scan started (a
+/// purge can overtake a slow scan): they are then all retired and part of the removed prefix.
+/// `None` otherwise.
+async fn retired_meanwhile(
+    store: &dyn Store,
+    organization_id: &str,
+    from: u64,
+    to: u64,
+) -> anyhow::Result<Option<Vec<Hash>>> {
+    let first_retained = store
+        .first_retained_seq(organization_id)
+        .await
+        .context("reading where retention stopped")?;
+    if first_retained < to {
+        return Ok(None);
+    }
+    let kept = store
+        .retired_leaves(organization_id, from, to)
+        .await
+        .with_context(|| format!("reading retired leaves from seq {from}"))?;
+    Ok((kept.len() as u64 == to.saturating_sub(from))
+        .then(|| kept.into_iter().map(|(_, hash)| hash).collect()))
 }
 
 fn short(hash: &Hash) -> String {

@@ -18,6 +18,7 @@ pub mod fixtures;
 mod integrity;
 mod pages;
 pub mod postgres_db;
+mod retention;
 mod search;
 mod search_values;
 
@@ -27,6 +28,7 @@ pub use append::*;
 pub use exports::*;
 pub use integrity::*;
 pub use pages::*;
+pub use retention::*;
 pub use search::*;
 pub use search_values::*;
 
@@ -89,6 +91,8 @@ macro_rules! conformance_tests {
             search_actor_id_or_email,
             org_settings_default_and_round_trip,
             export_jobs_lifecycle,
+            retention_removes_a_prefix_and_keeps_proofs,
+            retention_can_remove_every_event,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

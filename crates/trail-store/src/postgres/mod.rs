@@ -13,6 +13,7 @@ mod filter;
 mod matchers;
 mod prepare;
 mod queries;
+mod retention;
 mod schema;
 mod sequencer;
 mod sql;
@@ -488,5 +489,33 @@ impl Store for PostgresStore {
 
     async fn delete_export(&self, organization_id: &str, id: &str) -> Result<()> {
         exports::delete_export(&self.client().await?, organization_id, id).await
+    }
+
+    async fn purge_received_before(
+        &self,
+        organization_id: &str,
+        cutoff: Millis,
+        max_events: usize,
+    ) -> Result<u64> {
+        let mut client = self.client().await?;
+        self.check_org(&client, organization_id).await?;
+        retention::purge(&mut client, organization_id, cutoff, max_events).await
+    }
+
+    async fn retired_leaves(
+        &self,
+        organization_id: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(u64, Hash)>> {
+        let client = self.client().await?;
+        self.check_org(&client, organization_id).await?;
+        retention::retired_leaves(&client, organization_id, from, to).await
+    }
+
+    async fn first_retained_seq(&self, organization_id: &str) -> Result<u64> {
+        let client = self.client().await?;
+        self.check_org(&client, organization_id).await?;
+        retention::first_retained_seq(&client, organization_id).await
     }
 }

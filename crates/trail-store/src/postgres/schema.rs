@@ -19,6 +19,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/postgres/0004_exports.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_retention.sql"),
+    ),
 ];
 
 /// The advisory lock key that serialises migrations ("trail" + 1 in ASCII).

@@ -28,6 +28,9 @@ const INSERT_NODES: &str = "INSERT INTO tree_nodes (organization_id, level, idx,
 const READ_NODES: &str = "SELECT 0, seq, hash FROM events \
     WHERE organization_id = $1 AND seq = ANY($2::bigint[]) \
     UNION ALL \
+    SELECT 0, seq, hash FROM retired_leaves \
+    WHERE organization_id = $1 AND seq = ANY($2::bigint[]) \
+    UNION ALL \
     SELECT t.level, t.idx, t.hash FROM tree_nodes t \
     JOIN unnest($3::int[], $4::bigint[]) AS w(level, idx) ON t.level = w.level AND t.idx = w.idx \
     WHERE t.organization_id = $1";
@@ -102,8 +105,9 @@ impl Growth {
         );
         let read = client
             .prepare_cached(
-                "SELECT hash FROM events WHERE organization_id = $1 AND seq >= $2 AND seq < $3 \
-                 ORDER BY seq",
+                "SELECT seq, hash FROM events WHERE organization_id = $1 AND seq >= $2 \
+                 AND seq < $3 UNION ALL SELECT seq, hash FROM retired_leaves \
+                 WHERE organization_id = $1 AND seq >= $2 AND seq < $3 ORDER BY 1",
             )
             .await
             .map_err(db_error)?;
@@ -120,7 +124,7 @@ impl Growth {
                 )));
             }
             for row in rows {
-                self.push(to_hash(row.get(0))?);
+                self.push(to_hash(row.get(1))?);
             }
             self.flush(client, organization_id).await?;
         }

@@ -79,17 +79,9 @@ fn load_org(conn: &Connection, organization_id: &str) -> Result<OrgState> {
         .and_then(|mut s| s.query_row([organization_id], |r| r.get(0)).optional())
         .map_err(internal)?
         .ok_or(StoreError::NotFound)?;
-    let head: Option<(i64, Vec<u8>)> = conn
-        .query_row(
-            "SELECT seq, hash FROM events WHERE org = ? ORDER BY seq DESC LIMIT 1",
-            [key],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(internal)?;
-    let (next_seq, last_hash) = match head {
+    let (next_seq, last_hash) = match tree::last_leaf(conn, key)? {
         Some((seq, hash)) => (
-            seq as u64 + 1,
+            seq + 1,
             hash.try_into()
                 .map_err(|_| StoreError::Internal("stored hash is not 32 bytes".into()))?,
         ),

@@ -17,6 +17,7 @@ mod matchers;
 mod prepare;
 mod queries;
 mod read;
+mod retention;
 mod rows;
 mod scan;
 mod schema;
@@ -565,5 +566,37 @@ impl Store for SqliteStore {
         let (org, id) = (organization_id.to_owned(), id.to_owned());
         self.write(move |conn| exports::delete_export(conn, &org, &id))
             .await
+    }
+
+    async fn purge_received_before(
+        &self,
+        organization_id: &str,
+        cutoff: Millis,
+        max_events: usize,
+    ) -> Result<u64> {
+        let org = organization_id.to_owned();
+        self.write(move |conn| retention::purge(conn, &org, cutoff, max_events))
+            .await
+    }
+
+    async fn retired_leaves(
+        &self,
+        organization_id: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(u64, Hash)>> {
+        let org = organization_id.to_owned();
+        self.read("get", move |r, conn| {
+            retention::retired_leaves(r, conn, &org, from, to)
+        })
+        .await
+    }
+
+    async fn first_retained_seq(&self, organization_id: &str) -> Result<u64> {
+        let org = organization_id.to_owned();
+        self.read("get", move |r, conn| {
+            retention::first_retained_seq(r, conn, &org)
+        })
+        .await
     }
 }

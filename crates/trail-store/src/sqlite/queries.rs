@@ -123,16 +123,9 @@ pub(super) fn get_event(
 pub(super) fn head(readers: &Readers, conn: &Connection, organization_id: &str) -> Result<LogHead> {
     let tx = conn.unchecked_transaction().map_err(internal)?;
     let org = readers.org_key(&tx, organization_id)?;
-    let last: Option<(i64, Vec<u8>)> = tx
-        .prepare_cached("SELECT seq, hash FROM events WHERE org = ? ORDER BY seq DESC LIMIT 1")
-        .and_then(|mut s| {
-            s.query_row([org], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
-        })
-        .map_err(internal)?;
-    Ok(match last {
+    Ok(match super::tree::last_leaf(&tx, org)? {
         Some((seq, hash)) => LogHead {
-            size: seq as u64 + 1,
+            size: seq + 1,
             last_hash: hex::encode(hash),
         },
         None => LogHead {

@@ -20,7 +20,8 @@ pub(super) const EVENT_COLUMNS: &str = "e.seq, e.occurred_at, e.received_delta, 
     (SELECT value FROM dict WHERE org = e.org AND id = e.resource_type), \
     (SELECT value FROM dict WHERE org = e.org AND id = e.country), \
     e.actor_id, e.actor_name, e.actor_email, e.resource_id, e.resource_name, e.ip, e.body, \
-    (SELECT p.hash FROM events p WHERE p.org = e.org AND p.seq = e.seq - 1)";
+    coalesce((SELECT p.hash FROM events p WHERE p.org = e.org AND p.seq = e.seq - 1), \
+    (SELECT r.hash FROM retired_leaves r WHERE r.org = e.org AND r.seq = e.seq - 1))";
 
 fn bad(column: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(

@@ -2,7 +2,7 @@
 //! scan of the primary key, dictionary ids resolved from the readers' in-memory dictionary, and
 //! `prev` carried over from the previous row instead of looked up per row.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use trail_core::event::Event;
 
 use super::read::Readers;
@@ -63,12 +63,10 @@ pub(super) fn events_by_seq(
     Ok(events)
 }
 
-/// The stored hash of `seq`, if that event exists.
+/// The stored hash of `seq` (or its retired leaf), if that event exists.
 fn hash_at(conn: &Connection, org: i64, seq: i64) -> Result<Option<Vec<u8>>> {
     if seq < 0 {
         return Ok(None);
     }
-    conn.prepare_cached("SELECT hash FROM events WHERE org = ? AND seq = ?")
-        .and_then(|mut s| s.query_row(params![org, seq], |r| r.get(0)).optional())
-        .map_err(internal)
+    super::tree::leaf_hash(conn, org, seq)
 }

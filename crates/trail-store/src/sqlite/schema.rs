@@ -18,6 +18,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (3, include_str!("../../migrations/sqlite/0003_access.sql")),
     (4, include_str!("../../migrations/sqlite/0004_exports.sql")),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_retention.sql"),
+    ),
 ];
 
 /// Opens the writer's connection and brings the schema up to date.

@@ -67,12 +67,41 @@ pub(super) fn read_nodes(
     Strided::new(StoredNodes { conn: &tx, org }, STRIDE).nodes(ids)
 }
 
-/// The number of events in the organization's log.
+/// The number of events in the organization's log (those removed by retention included).
 pub(super) fn log_size(conn: &Connection, org: i64) -> Result<u64> {
-    conn.prepare_cached("SELECT seq FROM events WHERE org = ? ORDER BY seq DESC LIMIT 1")
-        .and_then(|mut s| s.query_row([org], |r| r.get::<_, i64>(0)).optional())
-        .map(|last| last.map_or(0, |seq| seq as u64 + 1))
-        .map_err(internal)
+    Ok(last_leaf(conn, org)?.map_or(0, |(seq, _)| seq + 1))
+}
+
+/// The seq and leaf hash of the organization's last event: the last stored event, or when
+/// retention removed every event, the last retired leaf.
+pub(super) fn last_leaf(conn: &Connection, org: i64) -> Result<Option<(u64, Vec<u8>)>> {
+    let last = |sql: &str| {
+        conn.prepare_cached(sql)
+            .and_then(|mut s| {
+                s.query_row([org], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(internal)
+    };
+    match last("SELECT seq, hash FROM events WHERE org = ? ORDER BY seq DESC LIMIT 1")? {
+        Some(found) => Ok(Some(found)),
+        None => {
+            last("SELECT seq, hash FROM retired_leaves WHERE org = ? ORDER BY seq DESC LIMIT 1")
+        }
+    }
+}
+
+/// The leaf hash of `seq`: the event's, or the retired leaf's when retention removed the event.
+pub(super) fn leaf_hash(conn: &Connection, org: i64, seq: i64) -> Result<Option<Vec<u8>>> {
+    let find = |sql: &str| {
+        conn.prepare_cached(sql)
+            .and_then(|mut s| s.query_row(params![org, seq], |r| r.get(0)).optional())
+            .map_err(internal)
+    };
+    match find("SELECT hash FROM events WHERE org = ? AND seq = ?")? {
+        Some(hash) => Ok(Some(hash)),
+        None => find("SELECT hash FROM retired_leaves WHERE org = ? AND seq = ?"),
+    }
 }
 
 /// The rows behind the tree: leaves from `events`, interior nodes from `tree_nodes`.
@@ -87,13 +116,7 @@ impl NodeSource for StoredNodes<'_> {
     fn node(&self, id: NodeId) -> Result<Hash> {
         let index = id.index as i64;
         let hash: Option<Vec<u8>> = match id.level {
-            0 => self
-                .conn
-                .prepare_cached("SELECT hash FROM events WHERE org = ? AND seq = ?")
-                .and_then(|mut s| {
-                    s.query_row(params![self.org, index], |r| r.get(0))
-                        .optional()
-                }),
+            0 => return hash_or_missing(id, leaf_hash(self.conn, self.org, index)?),
             level => self
                 .conn
                 .prepare_cached(
@@ -105,11 +128,15 @@ impl NodeSource for StoredNodes<'_> {
                 }),
         }
         .map_err(internal)?;
-        hash.and_then(|h| h.try_into().ok()).ok_or_else(|| {
-            StoreError::Internal(format!(
-                "Merkle node ({}, {}) is missing or malformed",
-                id.level, id.index
-            ))
-        })
+        hash_or_missing(id, hash)
     }
+}
+
+fn hash_or_missing(id: NodeId, hash: Option<Vec<u8>>) -> Result<Hash> {
+    hash.and_then(|h| h.try_into().ok()).ok_or_else(|| {
+        StoreError::Internal(format!(
+            "Merkle node ({}, {}) is missing or malformed",
+            id.level, id.index
+        ))
+    })
 }
