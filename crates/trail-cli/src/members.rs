@@ -196,6 +196,24 @@ fn roles_table(roles: &[Role]) -> Table {
     table
 }
 
+/// The new account's password: typed without echo at a terminal, else the first line of stdin.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal as _;
+    if std::io::stdin().is_terminal() {
+        let term = console::Term::stderr();
+        term.write_str("Password for the new account: ")?;
+        return term
+            .read_secure_line()
+            .context("cannot read the password from the terminal");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,22 +247,4 @@ mod tests {
                 .contains("events:read_own")
         );
     }
-}
-
-/// The new account's password: typed without echo at a terminal, else the first line of stdin.
-fn read_password() -> anyhow::Result<String> {
-    use std::io::IsTerminal as _;
-    if std::io::stdin().is_terminal() {
-        let term = console::Term::stderr();
-        term.write_str("Password for the new account: ")?;
-        return term
-            .read_secure_line()
-            .context("cannot read the password from the terminal");
-    }
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("cannot read the password from stdin")?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
