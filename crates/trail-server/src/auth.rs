@@ -295,13 +295,7 @@ async fn session(parts: &Parts, state: &AppState, token: &str) -> ApiResult<Prin
             }
             other => ApiError::from_store(other, "user"),
         })?;
-    let memberships: Vec<Member> = state
-        .store
-        .memberships_of_user(&user.id)
-        .await?
-        .into_iter()
-        .filter(Member::is_active)
-        .collect();
+    let memberships = active_memberships(state, &user.id).await?;
     let requested = query_organization(parts.uri.query());
     let membership = match requested.as_deref().or(session.organization_id.as_deref()) {
         Some(org) => memberships
@@ -380,4 +374,10 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// Compares digests without an early exit, so timing says nothing about how much matched.
 pub fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The user's memberships that are not deactivated.
+pub(crate) async fn active_memberships(state: &AppState, user_id: &str) -> ApiResult<Vec<Member>> {
+    let all = state.store.memberships_of_user(user_id).await?;
+    Ok(all.into_iter().filter(Member::is_active).collect())
 }

@@ -42,6 +42,49 @@ pub async fn json_body<T: DeserializeOwned>(
     json(&body_bytes(headers, body, limit).await?)
 }
 
+/// `value` without surrounding whitespace, or a 400 naming `field` unless that leaves 1 to
+/// `max_chars` characters (names of organizations, keys, members, roles).
+pub fn name<'a>(field: &str, value: &'a str, max_chars: usize) -> ApiResult<&'a str> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > max_chars {
+        return Err(ApiError::invalid_field(
+            field,
+            "length",
+            format!("`{field}` must be 1 to {max_chars} characters."),
+        ));
+    }
+    Ok(trimmed)
+}
+
+/// A 400 naming `field` (or `field[i]`) unless `values` holds at least one value and each is one
+/// of `allowed`; `what` names one value in the message ("scope", "permission").
+pub fn one_or_more_of(
+    field: &str,
+    values: &[String],
+    allowed: &[&str],
+    what: &str,
+) -> ApiResult<()> {
+    if values.is_empty() {
+        return Err(ApiError::invalid_field(
+            field,
+            "required",
+            format!("`{field}` needs at least one of {}.", allowed.join(", ")),
+        ));
+    }
+    if let Some((i, bad)) = values
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !allowed.contains(&v.as_str()))
+    {
+        return Err(ApiError::invalid_field(
+            &format!("{field}[{i}]"),
+            "one_of",
+            format!("`{bad}` is not a {what}; use {}.", allowed.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
 /// Decodes a JSON body into `T`, naming the offending field on failure.
 pub fn json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);

@@ -6,49 +6,13 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{OPERATOR, TestApp, event};
-use serde_json::{Value, json};
+use common::{OPERATOR, TestApp, appended_hashes as hashes, ingest_numbered, public_keys};
+use serde_json::Value;
 use trail_core::canonical::leaf_hash_of_api_json;
 use trail_core::checkpoint::Checkpoint;
-use trail_core::merkle::{ConsistencyProof, Hash, InclusionProof, root_from_leaves};
-use trail_core::note::{Note, VerifierKey};
+use trail_core::merkle::{ConsistencyProof, InclusionProof, root_from_leaves};
+use trail_core::note::Note;
 use trail_server::integrity::checkpoint_once;
-
-async fn ingest(app: &TestApp, key: &str, count: usize) -> Vec<Value> {
-    let events: Vec<Value> = (0..count)
-        .map(|i| event(&format!("a.e{i}"), "alice"))
-        .collect();
-    let reply = app.ingest(key, json!(events)).await;
-    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    reply.body["events"].as_array().unwrap().clone()
-}
-
-fn hashes(appended: &[Value]) -> Vec<Hash> {
-    appended
-        .iter()
-        .map(|a| {
-            hex::decode(a["hash"].as_str().unwrap())
-                .unwrap()
-                .try_into()
-                .unwrap()
-        })
-        .collect()
-}
-
-async fn public_keys(app: &TestApp) -> Vec<VerifierKey> {
-    let reply = app
-        .raw(
-            Method::GET,
-            "/v1/log/public-key",
-            None,
-            "text/plain",
-            vec![],
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK);
-    let text = reply.body.as_str().unwrap().to_owned();
-    text.lines().map(|line| line.parse().unwrap()).collect()
-}
 
 async fn checkpoint(app: &TestApp, key: &str, query: &str) -> (StatusCode, String) {
     let reply = app.get(&format!("/v1/log/checkpoint{query}"), key).await;
@@ -61,7 +25,7 @@ on_every_backend! {
         let app = TestApp::on(backend).await;
         let (org, key) = app.tenant("Acme").await;
         assert_eq!(checkpoint(&app, &key, "").await.0, StatusCode::NOT_FOUND);
-        let mut leaves = hashes(&ingest(&app, &key, 5).await);
+        let mut leaves = hashes(&ingest_numbered(&app, &key, "a", 5).await);
         assert_eq!(checkpoint_once(&app.state).await.unwrap(), 1);
         assert_eq!(
             checkpoint_once(&app.state).await.unwrap(),
@@ -78,7 +42,7 @@ on_every_backend! {
         let (five, _) = Checkpoint::open(&first, &keys, &origin).unwrap();
         assert_eq!((five.size, five.root), (5, root_from_leaves(&leaves)));
 
-        leaves.extend(hashes(&ingest(&app, &key, 3).await));
+        leaves.extend(hashes(&ingest_numbered(&app, &key, "a", 3).await));
         assert_eq!(checkpoint_once(&app.state).await.unwrap(), 1);
         let (eight, _) = Checkpoint::open(checkpoint(&app, &key, "").await.1, &keys, &origin).unwrap();
         assert_eq!((eight.size, eight.root), (8, root_from_leaves(&leaves)));
@@ -98,7 +62,7 @@ on_every_backend! {
     async fn events_carry_their_inclusion_proof_once_checkpointed(backend) {
         let app = TestApp::on(backend).await;
         let (org, key) = app.tenant("Acme").await;
-        let appended = ingest(&app, &key, 10).await;
+        let appended = ingest_numbered(&app, &key, "a", 10).await;
         let id = appended[3]["id"].as_str().unwrap();
         let before = app.get(&format!("/v1/events/{id}"), &key).await;
         assert_eq!(before.body["proof"], Value::Null);
@@ -135,7 +99,7 @@ on_every_backend! {
     async fn bad_proof_parameters_name_the_field(backend) {
         let app = TestApp::on(backend).await;
         let (_, key) = app.tenant("Acme").await;
-        ingest(&app, &key, 4).await;
+        ingest_numbered(&app, &key, "a", 4).await;
         let no_checkpoint = app.get("/v1/log/proofs/inclusion?seq=1", &key).await;
         assert_eq!(no_checkpoint.status, StatusCode::NOT_FOUND);
         checkpoint_once(&app.state).await.unwrap();
@@ -164,7 +128,7 @@ on_every_backend! {
         let app = TestApp::on(backend).await;
         let (org, key) = app.tenant("Acme").await;
         let (other, _) = app.tenant("Globex").await;
-        ingest(&app, &key, 2).await;
+        ingest_numbered(&app, &key, "a", 2).await;
         checkpoint_once(&app.state).await.unwrap();
         let writer = app.key(&org, &["events:write"]).await;
         for path in ["/v1/log/checkpoint", "/v1/log/proofs/inclusion?seq=0"] {
@@ -195,7 +159,7 @@ on_every_backend! {
         assert_eq!(both[1], old_key[0]);
         let new_key = vec![both[0].clone()];
         let (org, key) = during.tenant("Acme").await;
-        ingest(&during, &key, 3).await;
+        ingest_numbered(&during, &key, "a", 3).await;
         checkpoint_once(&during.state).await.unwrap();
         let note = checkpoint(&during, &key, "").await.1;
         assert_eq!(Note::parse(&note).unwrap().signatures().len(), 2);
@@ -205,7 +169,7 @@ on_every_backend! {
 
         let after = TestApp::on_with(backend, |s| s.log_signing_key_files = vec![new.clone()]).await;
         let (org, key) = after.tenant("Acme").await;
-        ingest(&after, &key, 1).await;
+        ingest_numbered(&after, &key, "a", 1).await;
         checkpoint_once(&after.state).await.unwrap();
         let note = checkpoint(&after, &key, "").await.1;
         let origin = format!("trail.test/{org}");
@@ -216,7 +180,7 @@ on_every_backend! {
     async fn an_event_without_a_checkpoint_has_a_null_proof(backend) {
         let app = TestApp::on(backend).await;
         let (_, key) = app.tenant("Acme").await;
-        let appended = ingest(&app, &key, 1).await;
+        let appended = ingest_numbered(&app, &key, "a", 1).await;
         let id = appended[0]["id"].as_str().unwrap();
         let reply = app.get(&format!("/v1/events/{id}"), &key).await;
         assert_eq!(reply.status, StatusCode::OK);

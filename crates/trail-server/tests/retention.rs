@@ -8,55 +8,20 @@ mod common;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use common::{OPERATOR, TestApp, event};
-use serde_json::{Value, json};
+use common::{
+    OPERATOR, TestApp, appended_hashes as hashes, ingest_numbered as ingest, public_keys,
+};
+use serde_json::json;
 use trail_core::Millis;
 use trail_core::checkpoint::Checkpoint;
 use trail_core::merkle::{ConsistencyProof, Hash, InclusionProof, root_from_leaves};
-use trail_core::note::VerifierKey;
 use trail_server::integrity::checkpoint_once;
 use trail_server::retention::{PURGED_ACTION, purge_at};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
-async fn ingest(app: &TestApp, key: &str, prefix: &str, count: usize) -> Vec<Value> {
-    let events: Vec<Value> = (0..count)
-        .map(|i| event(&format!("{prefix}.e{i}"), "alice"))
-        .collect();
-    let reply = app.ingest(key, json!(events)).await;
-    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    reply.body["events"].as_array().unwrap().clone()
-}
-
-fn hashes(appended: &[Value]) -> Vec<Hash> {
-    appended
-        .iter()
-        .map(|a| {
-            hex::decode(a["hash"].as_str().unwrap())
-                .unwrap()
-                .try_into()
-                .unwrap()
-        })
-        .collect()
-}
-
 async fn signed_root(app: &TestApp, key: &str, org: &str, query: &str) -> (u64, Hash) {
-    let reply = app
-        .raw(
-            Method::GET,
-            "/v1/log/public-key",
-            None,
-            "text/plain",
-            vec![],
-        )
-        .await;
-    let keys: Vec<VerifierKey> = reply
-        .body
-        .as_str()
-        .unwrap()
-        .lines()
-        .map(|l| l.parse().unwrap())
-        .collect();
+    let keys = public_keys(app).await;
     let note = app.get(&format!("/v1/log/checkpoint{query}"), key).await;
     assert_eq!(note.status, StatusCode::OK, "{:?}", note.body);
     let (checkpoint, _) = Checkpoint::open(

@@ -144,15 +144,8 @@ impl ExportSpec {
     /// The search the job runs: oldest first, by `occurred_at`; relative values in `q` are
     /// resolved at `at` (when the job was created), so a restarted job exports the same events.
     pub fn search(&self, at: Millis) -> ApiResult<Search> {
-        let mut filter = match &self.q {
-            Some(q) => query::parse(q, at).map_err(|e| ApiError::invalid_query("q", &e))?,
-            None => Default::default(),
-        };
-        if let Some(rows) = &self.filters {
-            let structured = query::from_structured(rows, at)
-                .map_err(|e| ApiError::invalid_query("filters", &e))?;
-            filter = filter.and(structured);
-        }
+        let mut filter =
+            crate::routes::events::parse_filter(self.q.as_deref(), self.filters.as_deref(), at)?;
         filter
             .conditions
             .extend(self.restricted_to.iter().map(Restriction::condition));

@@ -66,36 +66,8 @@ pub async fn create(
         (p, None) if p.is_instance_level() => None,
         (p, requested) => Some(p.organization(&state, requested).await?),
     };
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::invalid_field(
-            "name",
-            "length",
-            "`name` must be 1 to 200 characters.",
-        ));
-    }
-    if req.scopes.is_empty() {
-        return Err(ApiError::invalid_field(
-            "scopes",
-            "required",
-            format!(
-                "`scopes` needs at least one of {}.",
-                API_KEY_SCOPES.join(", ")
-            ),
-        ));
-    }
-    if let Some((i, bad)) = req
-        .scopes
-        .iter()
-        .enumerate()
-        .find(|(_, s)| !API_KEY_SCOPES.contains(&s.as_str()))
-    {
-        return Err(ApiError::invalid_field(
-            &format!("scopes[{i}]"),
-            "one_of",
-            format!("`{bad}` is not a scope; use {}.", API_KEY_SCOPES.join(", ")),
-        ));
-    }
+    let name = extract::name("name", &req.name, 200)?;
+    extract::one_or_more_of("scopes", &req.scopes, &API_KEY_SCOPES, "scope")?;
     let now = Millis::now();
     if req.expires_at.is_some_and(|at| at <= now) {
         return Err(ApiError::invalid_field(

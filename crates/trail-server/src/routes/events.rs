@@ -16,7 +16,7 @@ use trail_core::cursor::Cursor;
 use trail_core::event::Event;
 use trail_core::export::ExportFormat;
 use trail_core::merkle::InclusionProof;
-use trail_core::query::{self, Field, Order, Search, SortKey, StructuredFilter};
+use trail_core::query::{self, Field, Filter, Order, Search, SortKey, StructuredFilter};
 use trail_core::time::parse_time_bound;
 use trail_core::validate::{self, BodyError};
 use trail_store::{Appended, FACET_FIELDS, FacetValue};
@@ -150,18 +150,29 @@ pub struct SearchParams {
     filters: Option<Vec<StructuredFilter>>,
 }
 
+/// The filter of a query-language `q` ANDed with structured `filters`, relative values resolved
+/// at `at`; a bad one is a 400 naming `q` or `filters`.
+pub fn parse_filter(
+    q: Option<&str>,
+    filters: Option<&[StructuredFilter]>,
+    at: Millis,
+) -> ApiResult<Filter> {
+    let mut filter = match q {
+        Some(q) => query::parse(q, at).map_err(|e| ApiError::invalid_query("q", &e))?,
+        None => Filter::default(),
+    };
+    if let Some(rows) = filters {
+        let structured =
+            query::from_structured(rows, at).map_err(|e| ApiError::invalid_query("filters", &e))?;
+        filter = filter.and(structured);
+    }
+    Ok(filter)
+}
+
 impl SearchParams {
     /// The search these parameters describe (the export dialog's current view).
     pub fn to_search(&self, now: Millis) -> ApiResult<Search> {
-        let mut filter = match &self.q {
-            Some(q) => query::parse(q, now).map_err(|e| ApiError::invalid_query("q", &e))?,
-            None => Default::default(),
-        };
-        if let Some(rows) = &self.filters {
-            let structured = query::from_structured(rows, now)
-                .map_err(|e| ApiError::invalid_query("filters", &e))?;
-            filter = filter.and(structured);
-        }
+        let filter = parse_filter(self.q.as_deref(), self.filters.as_deref(), now)?;
         let from = time_param("from", self.from.as_deref(), now)?;
         let to = time_param("to", self.to.as_deref(), now)?;
         if let (Some(f), Some(t)) = (from, to)

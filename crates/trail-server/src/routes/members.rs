@@ -125,14 +125,7 @@ pub async fn create(
             "`email` must be an email address.",
         ));
     }
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::invalid_field(
-            "name",
-            "length",
-            "`name` must be 1 to 200 characters.",
-        ));
-    }
+    let name = extract::name("name", &req.name, 200)?;
     check_role(&state, &org, &req.role).await?;
     if req.role == OWNER_ROLE {
         require_owner_powers(&principal)?;

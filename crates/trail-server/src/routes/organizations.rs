@@ -42,14 +42,7 @@ pub async fn create(
     require_instance_admin(&principal)?;
     let req: CreateOrganization =
         extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
-        return Err(ApiError::invalid_field(
-            "name",
-            "length",
-            format!("`name` must be 1 to {MAX_NAME_LEN} characters."),
-        ));
-    }
+    let name = extract::name("name", &req.name, MAX_NAME_LEN)?;
     let org = state.store.create_organization(name).await?;
     tracing::info!(organization_id = %org.id, "Organization created");
     Ok((StatusCode::CREATED, Json(org)))

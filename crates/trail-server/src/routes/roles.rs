@@ -101,14 +101,7 @@ pub async fn create(
     let org = principal
         .organization(&state, req.organization_id.as_deref())
         .await?;
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid_field(
-            "name",
-            "length",
-            "`name` must be 1 to 100 characters.",
-        ));
-    }
+    let name = extract::name("name", &req.name, 100)?;
     if BUILT_IN_ROLES.iter().any(|id| {
         access::built_in_name(id).is_some_and(|n| n.eq_ignore_ascii_case(name))
             || id.eq_ignore_ascii_case(name)
@@ -119,31 +112,7 @@ pub async fn create(
             format!("`{name}` is a built-in role."),
         ));
     }
-    if req.permissions.is_empty() {
-        return Err(ApiError::invalid_field(
-            "permissions",
-            "required",
-            format!(
-                "`permissions` needs at least one of {}.",
-                PERMISSIONS.join(", ")
-            ),
-        ));
-    }
-    if let Some((i, bad)) = req
-        .permissions
-        .iter()
-        .enumerate()
-        .find(|(_, p)| !PERMISSIONS.contains(&p.as_str()))
-    {
-        return Err(ApiError::invalid_field(
-            &format!("permissions[{i}]"),
-            "one_of",
-            format!(
-                "`{bad}` is not a permission; use {}.",
-                PERMISSIONS.join(", ")
-            ),
-        ));
-    }
+    extract::one_or_more_of("permissions", &req.permissions, &PERMISSIONS, "permission")?;
     let mut permissions = req.permissions.clone();
     permissions.sort();
     permissions.dedup();

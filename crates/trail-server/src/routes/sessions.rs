@@ -82,13 +82,7 @@ pub async fn login(
         return Err(ApiError::unauthorized("The email or password is wrong."));
     };
     state.login_limiter.succeeded(&email);
-    let memberships: Vec<Member> = state
-        .store
-        .memberships_of_user(&user.id)
-        .await?
-        .into_iter()
-        .filter(Member::is_active)
-        .collect();
+    let memberships = crate::auth::active_memberships(&state, &user.id).await?;
     if memberships.is_empty() {
         return Err(ApiError::forbidden(
             "This account is not an active member of any organization.",

@@ -147,6 +147,22 @@ impl TestApp {
         }
     }
 
+    /// Sends `request` through the router; the answer's body as JSON, or as a string when it is
+    /// not JSON.
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
     pub async fn raw(
         &self,
         method: Method,
@@ -162,22 +178,7 @@ impl TestApp {
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(request.body(Body::from(body)).unwrap())
-            .await
-            .unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        self.send(request.body(Body::from(body)).unwrap()).await
     }
 
     /// A request with any credential; `body` is sent as JSON.
@@ -209,22 +210,7 @@ impl TestApp {
         let body = body
             .map(|b| serde_json::to_vec(b).unwrap())
             .unwrap_or_default();
-        let response = self
-            .router
-            .clone()
-            .oneshot(request.body(Body::from(body)).unwrap())
-            .await
-            .unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        self.send(request.body(Body::from(body)).unwrap()).await
     }
 
     /// Adds a member (a new account with `password`) through the operator; returns the user id.
@@ -352,4 +338,44 @@ pub fn at(event: Value, occurred_at: &str) -> Value {
     let mut event = event;
     event["occurred_at"] = json!(occurred_at);
     event
+}
+
+/// Ingests `count` events (`{prefix}.e0`, `{prefix}.e1`, … by alice) in one request; returns what
+/// the API answered for each (`id`, `seq`, `hash`).
+pub async fn ingest_numbered(app: &TestApp, key: &str, prefix: &str, count: usize) -> Vec<Value> {
+    let events: Vec<Value> = (0..count)
+        .map(|i| event(&format!("{prefix}.e{i}"), "alice"))
+        .collect();
+    let reply = app.ingest(key, json!(events)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    reply.body["events"].as_array().unwrap().clone()
+}
+
+/// The leaf hashes of appended events, as `ingest_numbered` returns them.
+pub fn appended_hashes(appended: &[Value]) -> Vec<trail_core::merkle::Hash> {
+    appended
+        .iter()
+        .map(|a| {
+            hex::decode(a["hash"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// The verifier keys `GET /v1/log/public-key` publishes.
+pub async fn public_keys(app: &TestApp) -> Vec<trail_core::note::VerifierKey> {
+    let reply = app
+        .raw(
+            Method::GET,
+            "/v1/log/public-key",
+            None,
+            "text/plain",
+            vec![],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let text = reply.body.as_str().unwrap().to_owned();
+    text.lines().map(|line| line.parse().unwrap()).collect()
 }
