@@ -189,6 +189,10 @@ impl FromRequestParts<AppState> for Principal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Already authenticated by a layer (the rate limiter) for this request.
+        if let Some(principal) = parts.extensions.get::<Principal>() {
+            return Ok(principal.clone());
+        }
         if let Some(header) = parts.headers.get(AUTHORIZATION) {
             let token = header
                 .to_str()

@@ -65,6 +65,8 @@ pub struct Settings {
     /// How often the retention job removes events older than each organization's retention;
     /// zero turns the job off.
     pub retention_interval: std::time::Duration,
+    /// Timeouts, connection, in-flight and rate limits, CORS (`crate::http`).
+    pub http: crate::http::HttpSettings,
 }
 
 /// What the audit trail of the auditors records.
@@ -118,6 +120,7 @@ impl Settings {
             export_workers: DEFAULT_EXPORT_WORKERS,
             // Off: tests run the retention job themselves (`retention::purge_at`).
             retention_interval: std::time::Duration::ZERO,
+            http: crate::http::HttpSettings::for_tests(),
         }
     }
 
@@ -220,6 +223,7 @@ impl Settings {
                 .map(|v| parse_interval(&v))
                 .transpose()?
                 .unwrap_or(DEFAULT_RETENTION_INTERVAL),
+            http: crate::http::HttpSettings::load(&args.http, &file.http)?,
         })
     }
 }
@@ -265,6 +269,8 @@ struct FileSettings {
     export_expiry_hours: Option<u64>,
     export_workers: Option<usize>,
     retention_interval: Option<String>,
+    #[serde(skip)]
+    http: crate::http::settings::HttpFileSettings,
 }
 
 /// `log_signing_key_file`: one path, or a list of them during a key rotation.
@@ -288,7 +294,15 @@ impl FileSettings {
     fn read(path: &Path) -> anyhow::Result<FileSettings> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+        let parse = || -> anyhow::Result<FileSettings> {
+            let mut table: toml::Table = toml::from_str(&text)?;
+            let http = crate::http::settings::HttpFileSettings::take_from(&mut table)?;
+            Ok(FileSettings {
+                http,
+                ..table.try_into()?
+            })
+        };
+        parse().with_context(|| format!("parsing {}", path.display()))
     }
 }
 
@@ -371,6 +385,8 @@ pub struct ServeArgs {
     /// [default: 1h].
     #[arg(long, env = "TRAIL_RETENTION_INTERVAL", value_name = "DURATION")]
     pub retention_interval: Option<String>,
+    #[command(flatten)]
+    pub http: crate::http::HttpArgs,
 }
 
 #[cfg(test)]

@@ -25,9 +25,13 @@ pub async fn body_bytes(headers: &HeaderMap, body: Body, limit: usize) -> ApiRes
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large())
+    axum::body::to_bytes(body, limit).await.map_err(|err| {
+        if crate::http::limits::is_body_timeout(&err) {
+            crate::http::limits::body_timeout_error()
+        } else {
+            too_large()
+        }
+    })
 }
 
 /// Body limit of administration requests (organizations, keys): small JSON objects.
@@ -87,8 +91,7 @@ pub fn one_or_more_of(
 
 /// Decodes a JSON body into `T`, naming the offending field on failure.
 pub fn json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    crate::http::strict_json::from_slice(bytes).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         let (rule, field) = if inner.is_syntax() || inner.is_eof() {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod exports;
 pub mod extract;
+pub mod http;
 pub mod integrity;
 pub mod login_limit;
 pub mod password;
@@ -118,7 +119,8 @@ pub async fn build_with_store(settings: Settings, store: Arc<dyn Store>) -> anyh
                 }
             }),
         )
-        .fallback(|| async { error::ApiError::not_found("route") })
+        .fallback(|| async { error::ApiError::not_found("route") });
+    let router = http::layer(router, &state)?
         .layer(axum::middleware::from_fn(telemetry::track_http))
         .layer(TraceLayer::new_for_http())
         .with_state(state.clone());
@@ -148,12 +150,7 @@ pub async fn run(
     let checkpoints = integrity::spawn_checkpoint_job(state.clone(), jobs_stopped.clone());
     let retention = retention::spawn(state.clone(), jobs_stopped.clone());
     let exports = exports::worker::spawn(state.clone(), jobs_stopped);
-    let served = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let served = http::serve::serve(listener, router, &state.settings.http, shutdown).await;
     drop(stop_jobs);
     let _ = checkpoints.await;
     let _ = exports.await;
