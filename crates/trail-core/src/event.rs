@@ -24,10 +24,11 @@ pub struct EventInput {
     pub area: Option<String>,
     #[serde(default)]
     pub occurred_at: Option<Millis>,
+    #[serde(deserialize_with = "crate::strict::object")]
     pub actor: ActorInput,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::strict::option_object")]
     pub resource: Option<Resource>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::strict::option_objects")]
     pub targets: Option<Vec<Resource>>,
     #[serde(default)]
     pub source: Option<String>,
@@ -37,11 +38,11 @@ pub struct EventInput {
     pub reason: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::strict::option_object")]
     pub context: Option<Context>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::strict::option_objects")]
     pub changes: Option<Vec<Change>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::strict::unique_map")]
     pub metadata: Option<Map<String, Value>>,
 }
 
@@ -114,7 +115,11 @@ pub struct Context {
     pub user_agent: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::strict::option_object"
+    )]
     pub location: Option<Location>,
 }
 
@@ -135,9 +140,9 @@ pub struct Location {
 #[serde(deny_unknown_fields)]
 pub struct Change {
     pub field: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::strict::unique_value")]
     pub old: Value,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::strict::unique_value")]
     pub new: Value,
 }
 

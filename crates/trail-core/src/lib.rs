@@ -11,6 +11,7 @@ pub mod ids;
 pub mod merkle;
 pub mod note;
 pub mod query;
+pub mod strict;
 pub mod time;
 pub mod validate;
 

@@ -1,6 +1,7 @@
 //! Ingest validation: parses a request body (one event, a JSON array, or NDJSON) and checks every
 //! event against DESIGN.md's limits, reporting each broken rule with the field it concerns.
 
+use crate::strict::Obj;
 use std::net::IpAddr;
 
 use serde_json::Value;
@@ -66,9 +67,9 @@ pub fn parse_body(
         let first = body.iter().find(|b| !b.is_ascii_whitespace());
         if first == Some(&b'[') {
             // Fast path: the whole array at once; on failure, reparse element by element to say where.
-            if let Ok(events) = serde_json::from_slice::<Vec<EventInput>>(body) {
+            if let Ok(events) = serde_json::from_slice::<Vec<Obj<EventInput>>>(body) {
                 check_count(events.len(), limits)?;
-                return Ok(events);
+                return Ok(events.into_iter().map(|Obj(e)| e).collect());
             }
             let array: Vec<Box<serde_json::value::RawValue>> = serde_json::from_slice(body)
                 .map_err(|e| {
@@ -112,8 +113,8 @@ fn parse_each<'a>(items: impl Iterator<Item = &'a [u8]>) -> Result<Vec<EventInpu
     let mut errors = Vec::new();
     for (i, item) in items.enumerate() {
         let de = &mut serde_json::Deserializer::from_slice(item);
-        match serde_path_to_error::deserialize::<_, EventInput>(de) {
-            Ok(event) => events.push(event),
+        match serde_path_to_error::deserialize::<_, Obj<EventInput>>(de) {
+            Ok(Obj(event)) => events.push(event),
             Err(err) => {
                 if errors.len() < MAX_REPORTED_ERRORS {
                     errors.push(serde_field_error(&err).within(&format!("events[{i}]")));

@@ -3,6 +3,7 @@
 //! builder's structured rows into the same tree; stores compile a [`Filter`] into their own queries.
 
 pub mod ast;
+pub mod complexity;
 mod display;
 pub mod filters;
 mod lexer;
@@ -13,6 +14,7 @@ mod proptests;
 mod values;
 
 pub use ast::{CmpOp, Condition, Field, Filter, Matcher, Scalar};
+pub use complexity::Complexity;
 pub use filters::{StructuredFilter, from_structured};
 pub use parse::{QueryError, parse};
 

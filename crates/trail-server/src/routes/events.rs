@@ -157,15 +157,35 @@ pub fn parse_filter(
     filters: Option<&[StructuredFilter]>,
     at: Millis,
 ) -> ApiResult<Filter> {
+    let limits = query::Complexity::default();
+    let too_complex = |param: &str, e: query::complexity::Exceeded| {
+        let mut err = ApiError::invalid_query(param, &e.error);
+        if let Some(detail) = err.details.first_mut().and_then(|d| d.as_object_mut()) {
+            detail.insert("rule".into(), "complexity".into());
+            detail.insert("limit".into(), e.limit.into());
+            detail.insert("max".into(), e.max.into());
+            detail.insert("given".into(), e.given.into());
+        }
+        err
+    };
     let mut filter = match q {
-        Some(q) => query::parse(q, at).map_err(|e| ApiError::invalid_query("q", &e))?,
+        Some(q) => {
+            limits.check_text(q).map_err(|e| too_complex("q", e))?;
+            query::parse(q, at).map_err(|e| ApiError::invalid_query("q", &e))?
+        }
         None => Filter::default(),
     };
     if let Some(rows) = filters {
+        limits
+            .check_rows(rows.len())
+            .map_err(|e| too_complex("filters", e))?;
         let structured =
             query::from_structured(rows, at).map_err(|e| ApiError::invalid_query("filters", &e))?;
         filter = filter.and(structured);
     }
+    limits
+        .check(&filter)
+        .map_err(|e| too_complex(if q.is_some() { "q" } else { "filters" }, e))?;
     Ok(filter)
 }
 
