@@ -30,6 +30,7 @@ pub struct Limiter {
     requests: Arc<Semaphore>,
     kib: Arc<Semaphore>,
     kib_total: usize,
+    pub health: Arc<WriteHealth>,
 }
 
 impl Limiter {
@@ -44,6 +45,7 @@ impl Limiter {
             requests: Arc::new(Semaphore::new(settings.max_inflight_requests)),
             kib: Arc::new(Semaphore::new(kib_total)),
             kib_total,
+            health: Arc::default(),
         })
     }
 }
@@ -119,6 +121,11 @@ pub async fn middleware(
     metrics::gauge!("trail_http_inflight_ingest_requests").increment(1.0);
     let response = next.run(request).await;
     metrics::gauge!("trail_http_inflight_ingest_requests").decrement(1.0);
+    if response.status().is_success() {
+        limiter.health.record(true);
+    } else if response.status().is_server_error() {
+        limiter.health.record(false);
+    }
     drop((request_permit, bytes_permit));
     response
 }
@@ -200,5 +207,29 @@ impl http_body::Body for DeadlineBody {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.inner.size_hint()
+    }
+}
+
+/// Whether writes are succeeding, as ingest answers show: `/readyz` reports not ready while the
+/// last write failed less than [`WriteHealth::HOLD`] ago (a full disk, a store that refuses
+/// writes), so a load balancer sends writes to another node, and tries this one again after it.
+#[derive(Default)]
+pub struct WriteHealth {
+    last: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
+}
+
+impl WriteHealth {
+    pub const HOLD: Duration = Duration::from_secs(10);
+
+    pub fn record(&self, ok: bool) {
+        *self.last.lock().expect("write health lock") = Some((std::time::Instant::now(), ok));
+    }
+
+    /// `Some(age)` when the last write failed `age` ago, within [`Self::HOLD`].
+    pub fn failing(&self) -> Option<Duration> {
+        match *self.last.lock().expect("write health lock") {
+            Some((at, false)) if at.elapsed() < Self::HOLD => Some(at.elapsed()),
+            _ => None,
+        }
     }
 }

@@ -24,6 +24,7 @@ pub fn layer(router: Router<AppState>, state: &AppState) -> anyhow::Result<Route
     let settings = &state.settings.http;
     let limiter = limits::Limiter::new(settings, state.settings.limits.max_request_bytes);
     let rates = rate_limit::RateLimiter::new(settings);
+    let health = limiter.health.clone();
     let router = router
         .layer(axum::middleware::from_fn_with_state(
             (state.clone(), rates),
@@ -34,7 +35,8 @@ pub fn layer(router: Router<AppState>, state: &AppState) -> anyhow::Result<Route
             limits::middleware,
         ))
         .layer(axum::middleware::from_fn(strict_json::content_type))
-        .layer(axum::middleware::from_fn(fallback::middleware));
+        .layer(axum::middleware::from_fn(fallback::middleware))
+        .layer(axum::Extension(health));
     let router = match headers::cors(&settings.cors_origins)? {
         Some(cors) => router.layer(cors),
         None => router,

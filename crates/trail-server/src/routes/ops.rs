@@ -22,10 +22,22 @@ pub async fn healthz() -> Json<Status> {
     Json(Status { status: "ok" })
 }
 
-/// Readiness: the store is reachable.
+/// Readiness: the store is reachable and writes are not failing (the last one did not fail in the
+/// last 10 seconds).
 #[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
     responses((status = 200, body = Status), (status = 503, body = super::ErrorBody)))]
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
+pub async fn readyz(
+    State(state): State<AppState>,
+    health: Option<axum::Extension<std::sync::Arc<crate::http::limits::WriteHealth>>>,
+) -> Result<Json<Status>, ApiError> {
+    if let Some(ago) = health.and_then(|h| h.failing()) {
+        let mut err = ApiError::unavailable(format!(
+            "Writes are failing: the last one failed {}s ago; see the server log.",
+            ago.as_secs()
+        ));
+        err.code = "not_ready";
+        return Err(err);
+    }
     state
         .store
         .ping()
