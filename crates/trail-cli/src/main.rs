@@ -10,6 +10,7 @@ mod members;
 mod orgs;
 mod query;
 mod table;
+mod torture;
 mod verify;
 
 use std::process::ExitCode;
@@ -58,6 +59,9 @@ enum Command {
     /// Verify a data directory offline: signatures, every event's hash, the chain and the Merkle
     /// root (exit 0 valid, 1 invalid, 2 usage).
     Verify(verify::Args),
+    /// Kill loop: SIGKILL a real server under concurrent ingest, restart it, and prove that
+    /// every acknowledged event is stored exactly once, with no seq gap, and verifies.
+    Torture(torture::Args),
 }
 
 /// Exit codes: 0 success, 1 the operation failed, 2 usage (clap's own).
@@ -83,6 +87,7 @@ fn main() -> ExitCode {
             Command::Demo(args) => demo::run(args).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Verify(args) => verify::run(args).await,
+            Command::Torture(args) => torture::run(args).await,
         }
     });
     match result {

@@ -91,7 +91,8 @@ pub async fn build_with_store(settings: Settings, store: Arc<dyn Store>) -> anyh
     let viewer_keys = viewer_tokens::ViewerTokenKey::load(store.as_ref())
         .await
         .context("loading the viewer token key")?;
-    let (api, openapi) = routes::router();
+    let (api, mut openapi) = routes::router();
+    http::openapi::document_layer_errors(&mut openapi);
     let openapi_json = Arc::new(
         openapi
             .to_json()

@@ -6,6 +6,7 @@
 pub mod fallback;
 pub mod headers;
 pub mod limits;
+pub mod openapi;
 pub mod rate_limit;
 pub mod serve;
 pub mod settings;
