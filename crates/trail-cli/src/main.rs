@@ -6,6 +6,7 @@ mod demo;
 mod export;
 mod ingest;
 mod keys;
+mod load;
 mod members;
 mod orgs;
 mod query;
@@ -62,6 +63,9 @@ enum Command {
     /// Kill loop: SIGKILL a real server under concurrent ingest, restart it, and prove that
     /// every acknowledged event is stored exactly once, with no seq gap, and verifies.
     Torture(torture::Args),
+    /// Drive a running server with ingest load (overload or a fixed-rate soak) and print
+    /// latency, answers by status and the server's memory.
+    Load(load::Args),
 }
 
 /// Exit codes: 0 success, 1 the operation failed, 2 usage (clap's own).
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
             Command::Bench(args) => bench::run(args).await,
             Command::Verify(args) => verify::run(args).await,
             Command::Torture(args) => torture::run(args).await,
+            Command::Load(args) => load::run(args).await,
         }
     });
     match result {
