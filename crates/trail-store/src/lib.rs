@@ -2,6 +2,7 @@
 //! keeps besides events (organizations, API keys, instance settings, members, roles, sessions), and the backends themselves.
 //! `sqlite` is the embedded default.
 
+pub mod audited;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod postgres;
@@ -14,6 +15,8 @@ use trail_core::Millis;
 use trail_core::event::{Event, NewEvent};
 use trail_core::merkle::{Hash, NodeId};
 use trail_core::query::{Field, Filter, Search};
+
+pub use audited::{AuditOf, AuditedChange, Change, Changed};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -399,6 +402,17 @@ pub trait Store: Send + Sync + 'static {
     /// body the whole batch fails with `IdConflict`.
     async fn append(&self, organization_id: &str, events: Vec<NewEvent>) -> Result<Vec<Appended>>;
     async fn head(&self, organization_id: &str) -> Result<LogHead>;
+
+    /// Applies an administrative change and appends its audit event (built by `audit` from what
+    /// the change became) in one transaction: both are stored, or neither. A change that fails
+    /// (`NotFound`, `Conflict`) and an audit event that is refused or cannot be appended leave
+    /// nothing behind.
+    async fn apply_audited(
+        &self,
+        organization_id: &str,
+        change: Change,
+        audit: AuditOf,
+    ) -> Result<AuditedChange>;
 
     async fn get_event(&self, organization_id: &str, id: &str) -> Result<Event>;
     async fn search(&self, organization_id: &str, search: &Search) -> Result<Page>;
