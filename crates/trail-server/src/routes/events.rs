@@ -256,13 +256,12 @@ async fn run_search(
         audit::record(state, principal, meta, &org, entry).await?;
         return Ok(download(state, org, search, format));
     }
-    let page = state
-        .store
-        .search(&org, &search)
-        .await
-        .map_err(|e| ApiError::from_store(e, "organization"))?;
-    if params.cursor.is_none() {
-        // One audit event per search: later pages of it are not recorded again.
+    // One audit event per search: later pages of it are not recorded again. The search and its
+    // audit event run side by side; the results are served only once the event is durable.
+    let recorded = async {
+        if params.cursor.is_some() {
+            return Ok(());
+        }
         let mut entry = Entry::new("trail.events.searched", "Searched the activity log");
         for (key, value) in [("q", &params.q), ("from", &params.from), ("to", &params.to)] {
             if let Some(value) = value {
@@ -272,8 +271,11 @@ async fn run_search(
         if let Some(filters) = &params.filters {
             entry = entry.metadata("filters", filters.len());
         }
-        audit::record_read(state, principal, meta, &org, entry);
-    }
+        audit::read(state, principal, meta, &org, entry).await
+    };
+    let (page, recorded) = tokio::join!(state.store.search(&org, &search), recorded);
+    recorded?;
+    let page = page.map_err(|e| ApiError::from_store(e, "organization"))?;
     Ok(Json(SearchResponse {
         events: page.events,
         next_cursor: page.next_cursor.map(|c| c.encode()),
@@ -507,7 +509,10 @@ pub async fn get_event(
         format!("Viewed event {}", event.data.id),
     )
     .resource("event", &event.data.id, Some(&event.data.action));
-    audit::record_read(&state, &principal, &meta, &org, entry);
-    let proof = super::log::proof_for_event(&state, &org, event.seq).await;
+    let (recorded, proof) = tokio::join!(
+        audit::read(&state, &principal, &meta, &org, entry),
+        super::log::proof_for_event(&state, &org, event.seq)
+    );
+    recorded?;
     Ok(Json(EventWithProof { event, proof }))
 }

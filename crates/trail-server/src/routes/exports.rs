@@ -15,6 +15,7 @@ use futures_util::stream;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use trail_core::{Millis, ids};
+use trail_store::Change;
 use trail_store::{ExportJob, ExportStatus};
 use utoipa::ToSchema;
 
@@ -175,7 +176,6 @@ pub async fn create(
         file_name: None,
         file_size: None,
     };
-    state.store.create_export(&job).await?;
     let entry = Entry::new(
         "trail.export.created",
         "Requested an export of the activity log",
@@ -183,7 +183,17 @@ pub async fn create(
     .resource("export", &job.id, Some(&job.name))
     .metadata("record_count", job.record_count)
     .metadata("spec", job.spec.clone());
-    audit::record(&state, &principal, &meta, &job.organization_id, entry).await?;
+    // The job and its audit event are stored together: an export is never queued unrecorded.
+    let change = Change::CreateExport(job.clone());
+    audit::change(
+        &state,
+        &principal,
+        &meta,
+        &job.organization_id,
+        change,
+        |_| Some(entry),
+    )
+    .await?;
     state.export_queue.notify();
     metrics::counter!("trail_exports_created_total").increment(1);
     Ok((StatusCode::CREATED, Json(job.into())))

@@ -6,7 +6,8 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use trail_core::{Millis, ids};
+use trail_core::ids;
+use trail_store::Change;
 use trail_store::{BUILT_IN_ROLES, Role};
 use utoipa::ToSchema;
 
@@ -116,21 +117,26 @@ pub async fn create(
     let mut permissions = req.permissions.clone();
     permissions.sort();
     permissions.dedup();
-    let role = state
-        .store
-        .create_role(Role {
-            organization_id: org.clone(),
-            id: ids::new_role_id(),
-            name: name.to_owned(),
-            permissions,
-            created_at: Millis::now(),
-        })
-        .await
-        .map_err(|e| ApiError::from_store(e, "organization"))?;
+    let role = Role {
+        organization_id: org.clone(),
+        id: ids::new_role_id(),
+        name: name.to_owned(),
+        permissions,
+        created_at: state.clock.now(),
+    };
     let entry = Entry::new("trail.role.created", format!("Created role {}", role.name))
         .resource("role", &role.id, Some(&role.name))
         .metadata("permissions", role.permissions.clone());
-    audit::record(&state, &principal, &meta, &org, entry).await?;
+    audit::change(
+        &state,
+        &principal,
+        &meta,
+        &org,
+        Change::CreateRole(role.clone()),
+        |_| Some(entry),
+    )
+    .await
+    .map_err(|e| ApiError::from_store(e, "organization"))?;
     Ok((StatusCode::CREATED, Json(role)))
 }
 
@@ -161,16 +167,20 @@ pub async fn delete(
         .get_role(&org, &id)
         .await
         .map_err(|e| ApiError::from_store(e, "role"))?;
-    state
-        .store
-        .delete_role(&org, &id)
-        .await
-        .map_err(|e| ApiError::from_store(e, "role"))?;
     let entry = Entry::new("trail.role.deleted", format!("Deleted role {}", role.name)).resource(
         "role",
         &role.id,
         Some(&role.name),
     );
-    audit::record(&state, &principal, &meta, &org, entry).await?;
+    audit::change(
+        &state,
+        &principal,
+        &meta,
+        &org,
+        Change::DeleteRole { id },
+        |_| Some(entry),
+    )
+    .await
+    .map_err(|e| ApiError::from_store(e, "role"))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,6 +8,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use serde::{Deserialize, Deserializer, Serialize};
 use trail_core::{FieldError, Millis};
+use trail_store::Change;
 use trail_store::OrgSettings;
 use utoipa::ToSchema;
 
@@ -121,8 +122,7 @@ pub async fn patch_settings(
     if let Some(window) = patch.max_export_window_days {
         settings.max_export_window_days = window;
     }
-    settings.updated_at = Some(Millis::now());
-    state.store.put_org_settings(&org, &settings).await?;
+    settings.updated_at = Some(state.clock.now());
     let mut entry = Entry::new(
         "trail.settings.updated",
         "Changed the organization's settings",
@@ -141,6 +141,7 @@ pub async fn patch_settings(
             settings.max_export_window_days,
         );
     }
-    audit::record(&state, &principal, &meta, &org, entry).await?;
+    let change = Change::PutOrgSettings(settings.clone());
+    audit::change(&state, &principal, &meta, &org, change, |_| Some(entry)).await?;
     Ok(Json(view(org, settings)))
 }
