@@ -5,6 +5,7 @@
 pub mod audited;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+pub mod permissions;
 pub mod postgres;
 pub mod proofs;
 pub mod sqlite;
@@ -63,8 +64,13 @@ pub struct Organization {
     pub created_at: Millis,
 }
 
-/// What an API key may do.
-pub const API_KEY_SCOPES: [&str; 4] = ["events:write", "events:read", "exports", "admin"];
+/// What an API key may do ([`permissions::Scope`]'s names).
+pub const API_KEY_SCOPES: [&str; 4] = [
+    permissions::Scope::EventsWrite.as_str(),
+    permissions::Scope::EventsRead.as_str(),
+    permissions::Scope::Exports.as_str(),
+    permissions::Scope::Admin.as_str(),
+];
 
 /// An API key as stored: never the secret, only its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -84,13 +90,14 @@ pub struct ApiKey {
     pub revoked_at: Option<Millis>,
 }
 
-/// Built-in roles, in order of decreasing power; a custom role is named by its `role_…` id.
+/// Built-in roles' ids, in order of decreasing power ([`permissions::BuiltInRole`]); a custom
+/// role is named by its `role_…` id.
 pub const BUILT_IN_ROLES: [&str; 5] = [
-    "owner",
-    "admin",
-    "security_manager",
-    "security_analyst",
-    "member",
+    permissions::BuiltInRole::Owner.id(),
+    permissions::BuiltInRole::Admin.id(),
+    permissions::BuiltInRole::SecurityManager.id(),
+    permissions::BuiltInRole::SecurityAnalyst.id(),
+    permissions::BuiltInRole::Member.id(),
 ];
 
 /// The role that an organization must always keep at least one active holder of.

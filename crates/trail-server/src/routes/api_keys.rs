@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use super::ErrorBody;
 use super::events::OrgParam;
+use crate::access::Permission;
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -61,7 +62,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
-    principal.require_permission("api_keys:manage")?;
+    principal.require_permission(Permission::ApiKeysManage)?;
     let req: CreateApiKey = extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let organization_id = match (&principal, req.organization_id.as_deref()) {
         (p, None) if p.is_instance_level() => None,
@@ -123,7 +124,7 @@ pub async fn list(
     principal: Principal,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<ApiKeyList>> {
-    principal.require_permission("api_keys:manage")?;
+    principal.require_permission(Permission::ApiKeysManage)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = scope_of(&state, &principal, params).await?;
     let api_keys = state.store.list_api_keys(org.as_deref()).await?;
@@ -140,7 +141,7 @@ pub async fn revoke(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<ApiKey>> {
-    principal.require_permission("api_keys:manage")?;
+    principal.require_permission(Permission::ApiKeysManage)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = scope_of(&state, &principal, params).await?;
     let at = state.clock.now();

@@ -24,6 +24,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::ErrorBody;
 use crate::access;
+use crate::access::Scope;
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -74,7 +75,7 @@ pub async fn ingest(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<IngestResponse>> {
-    principal.require("events:write")?;
+    principal.require(Scope::EventsWrite)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id.as_deref())
@@ -236,7 +237,7 @@ async fn run_search(
     meta: &RequestMeta,
     params: &SearchParams,
 ) -> ApiResult<Response> {
-    principal.require("events:read")?;
+    principal.require(Scope::EventsRead)?;
     let org = principal
         .organization(state, params.organization_id.as_deref())
         .await?;
@@ -244,7 +245,7 @@ async fn run_search(
     access::narrow(principal, &mut search);
     if let Some(format) = params.format {
         // Taking the data out is an export: it needs that permission and is always recorded.
-        principal.require("exports")?;
+        principal.require(Scope::Exports)?;
         let entry = Entry::new("trail.events.exported", "Downloaded the activity log")
             .metadata("format", format.extension());
         let entry = [("q", &params.q), ("from", &params.from), ("to", &params.to)]
@@ -353,7 +354,7 @@ pub async fn count(
     principal: Principal,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<CountResponse>> {
-    principal.require("events:read")?;
+    principal.require(Scope::EventsRead)?;
     let params: SearchParams = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id.as_deref())
@@ -397,7 +398,7 @@ pub async fn facets(
     principal: Principal,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<FacetResponse>> {
-    principal.require("events:read")?;
+    principal.require(Scope::EventsRead)?;
     let params: FacetParams = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id.as_deref())
@@ -475,7 +476,7 @@ pub async fn get_event(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<EventWithProof>> {
-    principal.require("events:read")?;
+    principal.require(Scope::EventsRead)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id.as_deref())

@@ -22,6 +22,7 @@ use utoipa::ToSchema;
 use super::ErrorBody;
 use super::events::OrgParam;
 use crate::access;
+use crate::access::Scope;
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -131,7 +132,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<ExportView>)> {
-    principal.require("exports")?;
+    principal.require(Scope::Exports)?;
     let request: ExportRequest =
         extract::json_body(&headers, body, state.settings.limits.max_request_bytes).await?;
     let org = principal
@@ -223,7 +224,7 @@ async fn authorize(
     principal: &Principal,
     raw: Option<&str>,
 ) -> ApiResult<String> {
-    principal.require("exports")?;
+    principal.require(Scope::Exports)?;
     let params: OrgParam = extract::query(raw)?;
     principal
         .organization(state, params.organization_id())

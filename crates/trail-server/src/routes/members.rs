@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 
 use super::ErrorBody;
 use super::events::OrgParam;
+use crate::access::Permission;
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -70,7 +71,7 @@ pub async fn list(
     principal: Principal,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<MemberList>> {
-    principal.require_permission("members:manage")?;
+    principal.require_permission(Permission::MembersManage)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id())
@@ -88,7 +89,7 @@ pub async fn get_one(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Member>> {
-    principal.require_permission("members:manage")?;
+    principal.require_permission(Permission::MembersManage)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id())
@@ -113,7 +114,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Member>)> {
-    principal.require_permission("members:manage")?;
+    principal.require_permission(Permission::MembersManage)?;
     let req: CreateMember = extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let org = principal
         .organization(&state, req.organization_id.as_deref())
@@ -222,7 +223,7 @@ pub async fn update(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Member>> {
-    principal.require_permission("members:manage")?;
+    principal.require_permission(Permission::MembersManage)?;
     let req: UpdateMember = extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let org = principal
         .organization(&state, req.organization_id.as_deref())

@@ -1,5 +1,5 @@
 //! `/v1/roles`: the built-in roles and the organization's custom roles, each a named set of
-//! permissions (`access::PERMISSIONS`). Custom roles are created and deleted (not while held).
+//! permissions (`access::Permission`). Custom roles are created and deleted (not while held).
 
 use axum::Json;
 use axum::body::Body;
@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 
 use super::ErrorBody;
 use super::events::OrgParam;
-use crate::access::{self, PERMISSIONS};
+use crate::access::Permission;
+use crate::access::{self, PERMISSION_NAMES};
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -53,7 +54,7 @@ pub async fn list(
     principal: Principal,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<RoleList>> {
-    principal.require_permission("members:manage")?;
+    principal.require_permission(Permission::MembersManage)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id())
@@ -66,7 +67,7 @@ pub async fn list(
             permissions: access::built_in_permissions(id)
                 .unwrap_or_default()
                 .iter()
-                .map(|p| (*p).to_owned())
+                .map(|p| p.as_str().to_owned())
                 .collect(),
             built_in: true,
         })
@@ -97,7 +98,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Role>)> {
-    principal.require_permission("members:manage")?;
+    principal.require_permission(Permission::MembersManage)?;
     let req: CreateRole = extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let org = principal
         .organization(&state, req.organization_id.as_deref())
@@ -113,7 +114,12 @@ pub async fn create(
             format!("`{name}` is a built-in role."),
         ));
     }
-    extract::one_or_more_of("permissions", &req.permissions, &PERMISSIONS, "permission")?;
+    extract::one_or_more_of(
+        "permissions",
+        &req.permissions,
+        &PERMISSION_NAMES,
+        "permission",
+    )?;
     let mut permissions = req.permissions.clone();
     permissions.sort();
     permissions.dedup();
@@ -150,7 +156,7 @@ pub async fn delete(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<StatusCode> {
-    principal.require_permission("members:manage")?;
+    principal.require_permission(Permission::MembersManage)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id())

@@ -37,7 +37,8 @@ pub struct MembershipView {
     /// A built-in role (`owner` …) or a custom role's id.
     role: String,
     role_name: String,
-    permissions: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    permissions: Vec<crate::access::Permission>,
 }
 
 /// Sign in with email and password.

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 use super::ErrorBody;
 use super::events::OrgParam;
+use crate::access::{Permission, Scope};
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -71,7 +72,7 @@ pub async fn get_settings(
     principal: Principal,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<SettingsView>> {
-    principal.require("exports")?;
+    principal.require(Scope::Exports)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id())
@@ -90,7 +91,7 @@ pub async fn patch_settings(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<SettingsView>> {
-    principal.require_permission("settings:manage")?;
+    principal.require_permission(Permission::SettingsManage)?;
     let patch: SettingsPatch =
         extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let org = principal

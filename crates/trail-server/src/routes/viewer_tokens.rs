@@ -11,6 +11,7 @@ use trail_core::Millis;
 use utoipa::ToSchema;
 
 use super::ErrorBody;
+use crate::access::Permission;
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -61,7 +62,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<CreatedViewerToken>)> {
-    principal.require_permission("api_keys:manage")?;
+    principal.require_permission(Permission::ApiKeysManage)?;
     let req: CreateViewerToken =
         extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let org = principal
