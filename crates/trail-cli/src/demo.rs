@@ -103,8 +103,7 @@ fn history_end(until: Option<&str>) -> anyhow::Result<Millis> {
     let now = Millis::now();
     match until {
         Some(text) => {
-            let end = trail_core::time::parse_time_bound(text, now)
-                .with_context(|| format!("--until {text:?} is not a time like 2026-11-21"))?;
+            let end = trail_core::time::time_bound("--until", text, now)?;
             anyhow::ensure!(end <= now, "--until {text} is in the future");
             Ok(end)
         }

@@ -17,7 +17,7 @@ use trail_core::event::Event;
 use trail_core::export::ExportFormat;
 use trail_core::merkle::InclusionProof;
 use trail_core::query::{self, Field, Filter, Order, Search, SortKey, StructuredFilter};
-use trail_core::time::parse_time_bound;
+use trail_core::time::time_bound;
 use trail_core::validate::{self, BodyError};
 use trail_store::{Appended, FACET_FIELDS, FacetValue};
 use utoipa::{IntoParams, ToSchema};
@@ -214,11 +214,8 @@ impl SearchParams {
 fn time_param(name: &str, value: Option<&str>, now: Millis) -> ApiResult<Option<Millis>> {
     value
         .map(|v| {
-            parse_time_bound(v.trim(), now).ok_or_else(|| {
-                ApiError::invalid_field(name, "time", format!(
-                    "`{name}` must be RFC 3339 (2026-11-01T00:00:00Z), a date (2026-11-01) or relative (30d, 12h, 15m); got {v:?}."
-                ))
-            })
+            time_bound(name, v, now)
+                .map_err(|e| ApiError::invalid_field(name, "time", e.to_string()))
         })
         .transpose()
 }
