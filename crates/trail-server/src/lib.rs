@@ -16,6 +16,7 @@ pub mod login_limit;
 pub mod password;
 pub mod retention;
 pub mod routes;
+pub mod services;
 pub mod state;
 pub mod telemetry;
 pub mod viewer_tokens;

@@ -357,19 +357,6 @@ pub struct ExportJob {
     pub file_size: Option<u64>,
 }
 
-/// Fields `facets` accepts.
-pub const FACET_FIELDS: [Field; 9] = [
-    Field::Action,
-    Field::Area,
-    Field::ActorId,
-    Field::ActorEmail,
-    Field::ActorRole,
-    Field::ActorType,
-    Field::Source,
-    Field::Outcome,
-    Field::Country,
-];
-
 /// The storage contract. Every backend passes `conformance::run_all`.
 ///
 /// Appends for one organization are sequenced by one writer path with group commit: `append`

@@ -145,7 +145,7 @@ impl ExportSpec {
     /// resolved at `at` (when the job was created), so a restarted job exports the same events.
     pub fn search(&self, at: Millis) -> ApiResult<Search> {
         let mut filter =
-            crate::routes::events::parse_filter(self.q.as_deref(), self.filters.as_deref(), at)?;
+            crate::services::search::parse_filter(self.q.as_deref(), self.filters.as_deref(), at)?;
         filter
             .conditions
             .extend(self.restricted_to.iter().map(Restriction::condition));

@@ -12,12 +12,12 @@ use trail_store::{Change, Changed};
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use super::events::OrgParam;
 use crate::access::Permission;
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract;
+use crate::extract::OrgParam;
 use crate::state::AppState;
 
 /// Every secret starts with this, so that secret scanners can spot leaked keys.

@@ -20,7 +20,6 @@ use trail_store::{ExportJob, ExportStatus};
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use super::events::OrgParam;
 use crate::access;
 use crate::access::Scope;
 use crate::audit::{self, Entry, RequestMeta};
@@ -29,6 +28,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::exports::spec::{self, ExportRequest, ExportSpec, Restriction};
 use crate::exports::worker::export_dir;
 use crate::extract;
+use crate::extract::OrgParam;
 use crate::state::AppState;
 
 /// An export job as the API shows it.

@@ -14,11 +14,11 @@ use trail_store::{Member, MemberUpdate, OWNER_ROLE, StoreError, User};
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use super::events::OrgParam;
 use crate::access::Permission;
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::OrgParam;
 use crate::state::AppState;
 use crate::{access, extract, password};
 

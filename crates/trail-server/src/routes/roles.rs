@@ -12,13 +12,13 @@ use trail_store::{BUILT_IN_ROLES, Role};
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use super::events::OrgParam;
 use crate::access::Permission;
 use crate::access::{self, PERMISSION_NAMES};
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract;
+use crate::extract::OrgParam;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]

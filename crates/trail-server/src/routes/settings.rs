@@ -13,12 +13,12 @@ use trail_store::OrgSettings;
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use super::events::OrgParam;
 use crate::access::{Permission, Scope};
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract;
+use crate::extract::OrgParam;
 use crate::state::AppState;
 
 /// Largest value of either setting: a hundred years.
