@@ -12,7 +12,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
-use trail_core::{Millis, ids};
+use trail_core::ids;
 use trail_store::{ApiKey, Member, StoreError, User};
 
 use crate::access::{self, Permission, Scope};
@@ -217,7 +217,7 @@ async fn bearer(state: &AppState, token: &str) -> ApiResult<Principal> {
     if token.starts_with(viewer_tokens::PREFIX) {
         let claims = state
             .viewer_keys
-            .verify(token, Millis::now())
+            .verify(token, state.clock.now())
             .map_err(|why| ApiError::unauthorized(format!("This viewer token is {why}.")))?;
         return Ok(Principal::Viewer(Box::new(claims)));
     }
@@ -230,7 +230,7 @@ async fn bearer(state: &AppState, token: &str) -> ApiResult<Principal> {
         Ok(None) => return Err(ApiError::unauthorized("This API key is not valid.")),
         Err(err) => return Err(ApiError::from_store(err, "API key")),
     };
-    let now = Millis::now();
+    let now = state.clock.now();
     if key.revoked_at.is_some() {
         return Err(ApiError::unauthorized("This API key has been revoked."));
     }
@@ -256,7 +256,7 @@ async fn bearer(state: &AppState, token: &str) -> ApiResult<Principal> {
 
 async fn session(parts: &Parts, state: &AppState, token: &str) -> ApiResult<Principal> {
     let session_hash = ids::secret_hash(token);
-    let now = Millis::now();
+    let now = state.clock.now();
     let session = match state.store.find_session(session_hash).await {
         Ok(Some(session)) if session.expires_at > now => session,
         Ok(Some(_)) => {

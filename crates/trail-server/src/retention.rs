@@ -54,7 +54,7 @@ pub fn spawn(state: AppState, mut stop: watch::Receiver<()>) -> Option<JoinHandl
 
 /// One round of the job now; returns how many events were removed in all organizations.
 pub async fn purge_once(state: &AppState) -> anyhow::Result<u64> {
-    purge_at(state, Millis::now()).await
+    purge_at(state, state.clock.now()).await
 }
 
 /// One round of the job as if it were `now` (tests move time forward with it).

@@ -70,7 +70,7 @@ pub async fn create(
     };
     let name = extract::name("name", &req.name, 200)?;
     extract::one_or_more_of("scopes", &req.scopes, &API_KEY_SCOPES, "scope")?;
-    let now = Millis::now();
+    let now = state.clock.now();
     if req.expires_at.is_some_and(|at| at <= now) {
         return Err(ApiError::invalid_field(
             "expires_at",

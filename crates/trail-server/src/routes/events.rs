@@ -82,7 +82,7 @@ pub async fn ingest(
         BodyError::Invalid(errors) => ApiError::invalid_fields(errors),
     })?;
     let ids: Vec<Option<String>> = inputs.iter().map(|e| e.id.clone()).collect();
-    let events = validate::validate_batch(inputs, limits, Millis::now())
+    let events = validate::validate_batch(inputs, limits, state.clock.now())
         .map_err(ApiError::invalid_fields)?;
     let count = events.len();
     let appended = state.store.append(&org, events).await.map_err(|err| match err {

@@ -139,7 +139,7 @@ pub async fn create(
         .organization(&state, request.organization_id.as_deref())
         .await?;
     let limits = state.store.org_settings(&org).await?;
-    let now = Millis::now();
+    let now = state.clock.now();
     let (name, mut spec) = spec::resolve(&request, now, &limits)?;
     spec.restricted_to = Restriction::from_conditions(&access::restrictions(&principal))
         .ok_or_else(|| {

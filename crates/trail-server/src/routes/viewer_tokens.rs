@@ -94,7 +94,7 @@ pub async fn create(
             "`areas` must list at least one area, none empty.",
         ));
     }
-    let now = Millis::now();
+    let now = state.clock.now();
     let expires_at = now.plus_ms(ttl as i64 * 1000);
     let claims = ViewerClaims {
         org: org.clone(),
