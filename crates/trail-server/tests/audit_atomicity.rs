@@ -30,7 +30,7 @@ async fn recorded(app: &TestApp, key: &str, action: &str) -> Vec<Value> {
 on_every_backend! {
 async fn exports_with_oversized_numbers_or_queries_are_recorded_not_refused(backend) {
     let app = audited(backend).await;
-    let (org, key) = app.tenant("Acme").await;
+    let (org, _) = app.tenant("Acme").await;
     let key = app.key(&org, &["events:write", "events:read", "exports"]).await;
     app.ingest(&key, event("user.login", "fz")).await;
     let padded = format!("actor.id:\"fz\"{}", " ".repeat(17_000));
