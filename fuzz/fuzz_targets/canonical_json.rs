@@ -10,10 +10,14 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
         let _ = leaf_hash_of_api_json(&value);
     }
-    let Ok(event) = serde_json::from_slice::<Event>(data) else { return };
+    let Ok(event) = serde_json::from_slice::<Event>(data) else {
+        return;
+    };
     let mut value = serde_json::to_value(&event).expect("an event serializes");
     value.as_object_mut().expect("an object").remove("hash");
-    let Ok(reference) = serde_json_canonicalizer::to_vec(&value) else { return };
+    let Ok(reference) = serde_json_canonicalizer::to_vec(&value) else {
+        return;
+    };
     assert_eq!(
         String::from_utf8_lossy(&leaf_bytes(&event)),
         String::from_utf8_lossy(&reference)

@@ -42,7 +42,9 @@ fn as_written(text: &str) -> Vec<u8> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(event) = serde_json::from_slice::<Event>(data) else { return };
+    let Ok(event) = serde_json::from_slice::<Event>(data) else {
+        return;
+    };
     let mut header = Vec::new();
     write_csv_header(&mut header);
     let columns = read_record(&header).len();

@@ -7,7 +7,9 @@ use trail_core::Millis;
 use trail_core::query::{Complexity, parse};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let now = Millis(1_800_000_000_000);
     let Ok(filter) = parse(text, now) else { return };
     let _ = Complexity::default().check(&filter);

@@ -11,10 +11,13 @@ fuzz_target!(|data: &[u8]| {
     let verifier = signer.verifier();
     let _ = Note::parse(data);
     let _ = Note::open(data, std::slice::from_ref(&verifier));
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let _ = SignerKey::parse(text);
     if let Ok(checkpoint) = Checkpoint::parse(text) {
-        let again = Checkpoint::parse(&checkpoint.to_string()).expect("a printed checkpoint parses");
+        let again =
+            Checkpoint::parse(&checkpoint.to_string()).expect("a printed checkpoint parses");
         assert_eq!(again, checkpoint);
     }
 });

@@ -6,6 +6,8 @@ use trail_core::Millis;
 use trail_core::query::{StructuredFilter, from_structured};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(rows) = serde_json::from_slice::<Vec<StructuredFilter>>(data) else { return };
+    let Ok(rows) = serde_json::from_slice::<Vec<StructuredFilter>>(data) else {
+        return;
+    };
     let _ = from_structured(&rows, Millis(1_800_000_000_000));
 });

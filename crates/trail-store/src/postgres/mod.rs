@@ -5,6 +5,7 @@
 mod access;
 mod admin;
 mod append;
+mod audited;
 mod checkpoints;
 mod columns;
 mod error;
@@ -38,9 +39,9 @@ use self::error::{db_error, pool_error};
 use self::prepare::Prepared;
 use self::sequencer::Sequencer;
 use crate::{
-    ApiKey, Appended, ExportJob, ExportStatus, FacetValue, LogHead, Member, MemberUpdate,
-    OrgSettings, Organization, Page, Result, Role, Session, Store, StoreError, StoredCheckpoint,
-    UncheckpointedLog, User,
+    ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus, FacetValue, LogHead,
+    Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role, Session, Store,
+    StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
 /// How a [`PostgresStore`] connects and groups writes.
@@ -285,6 +286,16 @@ impl Store for PostgresStore {
         .await
         .map_err(|e| StoreError::Internal(format!("preparing events failed: {e}")))?;
         self.sequencer.append(organization_id, prepared).await
+    }
+
+    async fn apply_audited(
+        &self,
+        organization_id: &str,
+        change: Change,
+        audit: AuditOf,
+    ) -> Result<AuditedChange> {
+        let mut client = self.client().await?;
+        audited::apply(&mut client, organization_id, change, audit).await
     }
 
     async fn head(&self, organization_id: &str) -> Result<LogHead> {
