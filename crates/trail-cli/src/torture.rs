@@ -88,16 +88,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             pg_restarts += 1;
         }
         server.restart().await?;
-        print!(
-            "\rtorture: kill {}/{}, acknowledged {}",
-            kill + 1,
-            args.kills,
-            ledger.acknowledged()
-        );
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
+        if (kill + 1) % 10 == 0 || kill + 1 == args.kills {
+            println!(
+                "torture: kill {}/{}, acknowledged {}",
+                kill + 1,
+                args.kills,
+                ledger.acknowledged()
+            );
+        }
     }
-    println!();
     // Let the retrying clients finish what they started against a live server.
     stop.store(true, Ordering::SeqCst);
     for worker in workers {
