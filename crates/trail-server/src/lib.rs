@@ -104,8 +104,11 @@ pub async fn build_with_store(settings: Settings, store: Arc<dyn Store>) -> anyh
         log_keys,
         viewer_keys,
     );
+    let web = trail_web::router(trail_web::WebConfig {
+        embed_frame_ancestors: state.settings.embed_frame_ancestors.clone(),
+    });
     let router = api
-        .route("/", axum::routing::get(routes::ops::landing))
+        .merge(web)
         .route(
             "/openapi.json",
             axum::routing::get(move || {
