@@ -63,6 +63,8 @@ pub struct Entry {
     pub changes: Vec<Value>,
     pub description: String,
     pub metadata: Map<String, Value>,
+    /// `success` unless set (a failed sign-in is a `failure`).
+    pub outcome: Option<&'static str>,
 }
 
 impl Entry {
@@ -141,6 +143,21 @@ pub fn record_read(
 /// Records what Trail itself did (the retention job) and waits until it is durable. The actor is
 /// `{"type": "system", "id": "trail"}` and the source `system`. Always recorded: such an event
 /// explains a change to the log itself, so `audit` settings do not turn it off.
+/// Records a change with an explicit `actor` (sign-in, before a session exists). Awaited like
+/// [`record`].
+pub async fn record_as(
+    state: &AppState,
+    actor: Value,
+    meta: &RequestMeta,
+    organization_id: &str,
+    entry: Entry,
+) -> ApiResult<()> {
+    if !state.settings.audit.record_changes {
+        return Ok(());
+    }
+    append_as(state, actor, "web_ui", meta, organization_id, entry).await
+}
+
 pub async fn record_system(state: &AppState, organization_id: &str, entry: Entry) -> ApiResult<()> {
     let actor = json!({"id": "trail", "type": "system", "name": "Trail"});
     append_as(
@@ -185,7 +202,7 @@ async fn append_as(
         "area": AREA,
         "actor": actor,
         "source": source,
-        "outcome": "success",
+        "outcome": entry.outcome.unwrap_or("success"),
         "description": entry.description,
     });
     let mut context = Map::new();

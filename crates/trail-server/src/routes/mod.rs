@@ -4,13 +4,16 @@
 pub mod api_keys;
 pub mod events;
 pub mod exports;
+pub mod histogram;
 pub mod log;
 pub mod members;
 pub mod ops;
 pub mod organizations;
 pub mod roles;
+pub mod session_audit;
 pub mod sessions;
 pub mod settings;
+pub mod stream;
 pub mod viewer_tokens;
 
 use axum::Router;
@@ -81,6 +84,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(events::search_post))
         .routes(routes!(events::count))
         .routes(routes!(events::facets))
+        .routes(routes!(histogram::histogram))
+        .routes(routes!(stream::stream))
         .routes(routes!(events::get_event))
         .routes(routes!(exports::create, exports::list))
         .routes(routes!(exports::get_one, exports::delete))
