@@ -15,6 +15,7 @@ pub mod sessions;
 pub mod settings;
 pub mod stream;
 pub mod viewer_tokens;
+pub mod views;
 
 use axum::Router;
 use serde::Serialize;
@@ -104,6 +105,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(roles::create, roles::list))
         .routes(routes!(roles::delete))
         .routes(routes!(viewer_tokens::create))
+        .routes(routes!(views::list, views::create))
+        .routes(routes!(views::get_one, views::update, views::delete))
         .routes(routes!(sessions::login))
         .routes(routes!(sessions::logout))
         .routes(routes!(sessions::me))
