@@ -92,7 +92,7 @@ export function createLive(ctx, { onEvents }) {
         if (done) break;
         buffer = parseSse(buffer + value, (message) => {
           if (message.id) lastId = message.id;
-          if (message.event === 'events' || message.event === 'message') {
+          if (message.event === 'events' && message.data) {
             const events = JSON.parse(message.data);
             deliver(Array.isArray(events) ? events : [events]);
           } else if (message.event === 'close') {
@@ -104,6 +104,8 @@ export function createLive(ctx, { onEvents }) {
       if (error.name === 'AbortError') return;
       status.textContent = 'Live mode lost its connection; reconnecting…';
     }
+    // Whatever ended the read, the request must not stay open behind a reconnect.
+    if (controller) controller.abort();
     if (on) {
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 30000);

@@ -36,6 +36,7 @@ export function renderLog(ctx, container) {
     ? h('button', { type: 'button', class: 'button', text: t('Export'), onclick: () => openExportDialog(ctx, searchParams(ctx.state)) })
     : null;
   const notices = h('div', { class: 'notices' });
+  const linkProblems = h('div', { class: 'notices' });
   const toolbar = createToolbar(ctx);
   const histogram = createHistogram(ctx);
   const table = createTable(ctx, {
@@ -60,6 +61,7 @@ export function renderLog(ctx, container) {
       h('h1', { class: 'page-title', text: ctx.embed ? t('Activity log') : 'Activity Logs' }),
       ctx.embed ? null : createViewsBar(ctx),
       toolbar.el,
+      linkProblems,
       notices,
       histogram.el,
       summary,
@@ -68,7 +70,7 @@ export function renderLog(ctx, container) {
       h('div', { class: 'paging' }, more, end, sentinel)));
 
   if (ctx.problems.length) {
-    notices.append(h('p', { class: 'notice warn', role: 'alert' },
+    linkProblems.append(h('p', { class: 'notice warn', role: 'alert' },
       `Part of this link could not be read (${ctx.problems.join(', ')}) and was ignored; showing the rest of the view.`));
     ctx.problems = [];
   }
@@ -88,7 +90,7 @@ export function renderLog(ctx, container) {
       } catch (error) {
         if (mine === generation) showError(error);
       } finally {
-        loading = null;
+        if (mine === generation) loading = null;
         more.disabled = false;
       }
     })();
@@ -111,6 +113,7 @@ export function renderLog(ctx, container) {
     generation += 1;
     const mine = generation;
     cursor = null;
+    loading = null;
     notices.replaceChildren();
     toolbar.clearQueryError();
     table.clear();
