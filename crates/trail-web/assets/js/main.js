@@ -9,7 +9,9 @@ import { startEmbed } from './embed.js';
 import { setTimeSettings } from './format.js';
 
 function main() {
-  return document.getElementById('main');
+  const el = document.getElementById('main');
+  el.classList.remove('boot');
+  return el;
 }
 
 /** A clear message in place of the page, with a way forward. */

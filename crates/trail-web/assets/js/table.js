@@ -20,7 +20,7 @@ export function createTable(ctx, { onOpen, onFilter }) {
     field ? h('button', {
       type: 'button', class: 'col-filter', 'aria-label': `Filter ${label}`, title: `Filter by ${label}`,
       onclick: () => openBuilder(ctx, { field }),
-    }, '⏷') : null))));
+    }, '▾') : null))));
   const table = h('table', { class: 'log-table' },
     h('caption', { class: 'visually-hidden', text: 'Events, newest first' }), head, tbody);
   const wrap = h('div', { class: 'table-wrap' }, table);
