@@ -102,6 +102,15 @@ await check('XSS payloads in event fields show as characters and never run', asy
   assert((await page.locator('img[src=x]').count()) === 0, 'an injected element exists');
 });
 
+await check('a setting switches to absolute times in a chosen time zone', async () => {
+  await page.getByLabel('Absolute times').check();
+  await page.getByRole('combobox', { name: 'Time zone' }).selectOption('Asia/Tokyo');
+  const first = await page.locator('.c-date time').first().innerText();
+  assert(first.endsWith('Asia/Tokyo') && !first.includes('ago'), `date ${first}`);
+  await page.getByLabel('Absolute times').uncheck();
+  assert((await page.locator('.c-date time').first().innerText()).match(/ago|now/), 'relative again');
+});
+
 await check('the organization switcher lists both organizations', async () => {
   const options = await page.getByLabel('Organization').locator('option').allInnerTexts();
   assert(options.includes('Acme') && options.includes('Globex'), `options ${options}`);
@@ -315,6 +324,7 @@ await check('a malformed link, a server that goes away and an expired session ea
   const other = await browser.newContext();
   const p2 = await other.newPage();
   await signIn(p2, 'alice@example.com');
+  await p2.waitForLoadState('networkidle');
   await other.clearCookies();
   await p2.getByRole('combobox', { name: 'Outcome' }).selectOption('failure');
   await p2.getByText('sign in again').first().waitFor({ timeout: T });
@@ -376,6 +386,23 @@ await check('390 px wide: readable, no sideways scrolling of the page', async ()
   assert(width <= 390, `page is ${width}px wide`);
   await shot(p, 'mobile');
   await ctx4.close();
+});
+
+await check('time to the first rows, against the search API’s own time (reported)', async () => {
+  const samples = [];
+  for (let i = 0; i < 7; i += 1) {
+    await page.goto(`${BASE}/?range=90d`);
+    await page.waitForFunction(() => document.querySelector('table.log-table tr[data-id]') && (window.__firstRow = window.__firstRow || performance.now()), null, { timeout: T });
+    samples.push(await page.evaluate(() => {
+      const search = performance.getEntriesByType('resource').find((e) => e.name.includes('/v1/events?'));
+      return { page: window.__firstRow, api: search ? search.responseEnd - search.requestStart : NaN };
+    }));
+  }
+  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const pageMs = median(samples.map((x) => x.page));
+  const apiMs = median(samples.map((x) => x.api));
+  console.log(`timing: first rows ${pageMs.toFixed(0)} ms after navigation (median of 7); the search API took ${apiMs.toFixed(0)} ms of it; the page adds ${(pageMs - apiMs).toFixed(0)} ms (HTML, modules, /v1/me, rendering)`);
+  assert(Number.isFinite(pageMs) && Number.isFinite(apiMs), 'timings were measured');
 });
 
 await check('sign out ends the session and is recorded', async () => {

@@ -32,6 +32,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("js/dom.js", JS),
     asset!("js/i18n.js", JS),
     asset!("js/format.js", JS),
+    asset!("js/display.js", JS),
     asset!("js/url_state.js", JS),
     asset!("js/query.js", JS),
     asset!("js/signin.js", JS),

@@ -14,6 +14,7 @@ import { openDetail, closeDetail } from './detail.js';
 import { openExportDialog } from './export.js';
 import { createLive } from './live.js';
 import { createViewsBar } from './views.js';
+import { createDisplayControl } from './display.js';
 
 const PAGE_SIZE = 50;
 
@@ -54,7 +55,7 @@ export function renderLog(ctx, container) {
 
   const summary = h('div', { class: 'summary' },
     countText,
-    h('div', { class: 'actions' }, live.toggle, live.pause, live.status, exportButton));
+    h('div', { class: 'actions' }, createDisplayControl(() => table.redrawDates()), live.toggle, live.pause, live.status, exportButton));
 
   mount(container,
     h('div', { class: 'log-page' },
@@ -121,15 +122,18 @@ export function renderLog(ctx, container) {
     more.hidden = true;
     end.hidden = true;
     const params = searchParams(ctx.state);
-    histogram.load(params);
+    // The first page goes first: the count and the histogram (up to 60 counts) follow it, so
+    // they never queue in front of the rows.
+    const firstPage = loadPage();
     const counting = get('/v1/events/count', params).then((answer) => {
       if (mine !== generation) return;
       countText.textContent = `${number(answer.count)} ${answer.count === 1 ? 'event' : 'events'}`;
       announce(countText.textContent);
       if (answer.count === 0) showEmpty();
     }).catch(() => {});
-    await loadPage();
+    await firstPage;
     table.busy(false);
+    if (mine === generation) histogram.load(params);
     await counting;
     live.restart(params);
   }

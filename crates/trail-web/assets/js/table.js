@@ -126,6 +126,12 @@ export function createTable(ctx, { onOpen, onFilter }) {
       mount(tbody, h('tr', { class: 'empty-row' }, h('td', { colspan: String(COLUMNS.length) }, node)));
     },
     focusFirst: () => focusRow(0),
+    redrawDates() {
+      for (const time of tbody.querySelectorAll('.c-date time')) {
+        time.textContent = dateCell(time.getAttribute('datetime'));
+        time.title = absoluteTime(time.getAttribute('datetime'));
+      }
+    },
     refocus() {
       const all = rows();
       if (all[focused]) all[focused].focus();

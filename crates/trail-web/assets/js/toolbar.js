@@ -83,6 +83,8 @@ export function createToolbar(ctx) {
     const key = JSON.stringify(bounds);
     if (key === facetsKey) return;
     facetsKey = key;
+    // The drop-downs' values can wait for the rows.
+    await new Promise((resolve) => setTimeout(resolve, 150));
     const facet = (field) => get('/v1/events/facets', { field, limit: 200, ...bounds }).then((a) => a.values).catch(() => []);
     const [actions, areas, users, sources] = await Promise.all([facet('action'), facet('area'), facet('actor.id'), facet('source')]);
     fillActions(actions);
