@@ -44,7 +44,7 @@ on_every_backend! {
         assert_eq!(names, [("Admins".to_owned(), true), ("Logins".to_owned(), false)], "one default per owner");
         let theirs = app.call(Method::GET, "/v1/views", &bob, None).await;
         let ids: Vec<_> = theirs.body["views"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect();
-        assert_eq!(ids, [shared.clone()]);
+        assert_eq!(ids, std::slice::from_ref(&shared));
         assert_eq!(app.call(Method::GET, &format!("/v1/views/{personal}"), &bob, None).await.status, StatusCode::NOT_FOUND);
         assert_eq!(app.call(Method::PATCH, &format!("/v1/views/{shared}"), &bob, Some(&json!({"name": "Mine now"}))).await.status, StatusCode::FORBIDDEN);
         let bad = app.call(Method::POST, "/v1/views", &alice, Some(&json!({"name": ""}))).await;
