@@ -22,7 +22,7 @@ use trail_core::Millis;
 
 use crate::client_args::ClientArgs;
 
-/// Events per request: DESIGN.md's per-request maximum.
+/// Events per request: the per-request maximum of docs/api.md "POST /v1/events".
 const BATCH: usize = 1000;
 
 #[derive(Debug, clap::Args)]
@@ -50,7 +50,7 @@ pub struct Args {
     pub until: Option<String>,
 }
 
-/// `count` realistic events in DESIGN.md's wire shape, oldest first, spread over the `days` days
+/// `count` realistic events in the wire shape of docs/api.md, oldest first, spread over the `days` days
 /// before `now` (never after it). The same arguments always give the same events; each carries the
 /// id `evt_demo_<seed>_<index>`.
 pub fn generate(seed: u64, count: usize, days: u32, now: Millis) -> impl Iterator<Item = Value> {
@@ -103,8 +103,7 @@ fn history_end(until: Option<&str>) -> anyhow::Result<Millis> {
     let now = Millis::now();
     match until {
         Some(text) => {
-            let end = trail_core::time::parse_time_bound(text, now)
-                .with_context(|| format!("--until {text:?} is not a time like 2026-11-21"))?;
+            let end = trail_core::time::time_bound("--until", text, now)?;
             anyhow::ensure!(end <= now, "--until {text} is in the future");
             Ok(end)
         }

@@ -24,7 +24,7 @@ pub struct Args {
     /// The query, e.g. `actor:alice action:member.* -source:api "role changed"`; several words are
     /// joined with spaces. Empty matches every event.
     query: Vec<String>,
-    /// Earliest time: RFC 3339, a date (2026-11-01), or relative to now (30d, 12h).
+    /// Earliest time: RFC 3339, a date (2026-11-01), `now`, or a time ago (30d, 12h, 15m, 2w).
     #[arg(long)]
     from: Option<String>,
     /// Latest time, in the same forms as --from.

@@ -1,4 +1,4 @@
-//! The client's error: an answer from the server in DESIGN.md's error shape, or a failure to get one.
+//! The client's error: an answer from the server in the error shape of docs/api.md "Errors", or a failure to get one.
 
 use std::fmt;
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! The audit event: what integrators send (`EventInput`), what Trail stores and returns (`Event`).
-//! Field names are DESIGN.md's wire format and may not be renamed.
+//! Field names are the wire format of docs/api.md and may not be renamed.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -106,6 +106,29 @@ pub fn parse_duration_ms(s: &str) -> Option<i64> {
     n.checked_mul(unit_ms)
 }
 
+/// The forms [`parse_time_bound`] accepts, as every message about a time words them.
+pub const TIME_BOUND_FORMS: &str = "an RFC 3339 time (2026-11-21T10:00:00Z), a date (2026-11-21), \
+    `now`, or a time ago like 30d, 12h, 15m or 2w";
+
+/// A time bound that [`time_bound`] could not read; its message is the one wording every route,
+/// export and the CLI use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a time for `{field}`: use {TIME_BOUND_FORMS}.")]
+pub struct TimeBoundError {
+    /// The parameter or field (`from`, `to`, `--since`).
+    pub field: String,
+    pub value: String,
+}
+
+/// [`parse_time_bound`] of `value` (trimmed) for the parameter `field`, with the error every
+/// caller reports.
+pub fn time_bound(field: &str, value: &str, now: Millis) -> Result<Millis, TimeBoundError> {
+    parse_time_bound(value.trim(), now).ok_or_else(|| TimeBoundError {
+        field: field.to_owned(),
+        value: value.to_owned(),
+    })
+}
+
 /// A time bound as users write it: RFC 3339, a date (`2026-11-01`), `now`, or relative to now (`30d` = 30 days ago).
 pub fn parse_time_bound(s: &str, now: Millis) -> Option<Millis> {
     if s == "now" {
@@ -202,5 +225,14 @@ mod tests {
         );
         assert_eq!(parse_time_bound("now", now), Some(now));
         assert_eq!(parse_time_bound("yesterday", now), None);
+        assert_eq!(
+            time_bound("from", " 15m ", now),
+            Ok(now.plus_ms(-15 * 60_000))
+        );
+        let wrong = time_bound("to", "yesterday", now).unwrap_err();
+        assert_eq!(
+            wrong.to_string(),
+            format!("`yesterday` is not a time for `to`: use {TIME_BOUND_FORMS}.")
+        );
     }
 }

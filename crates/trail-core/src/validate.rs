@@ -1,5 +1,5 @@
 //! Ingest validation: parses a request body (one event, a JSON array, or NDJSON) and checks every
-//! event against DESIGN.md's limits, reporting each broken rule with the field it concerns.
+//! event against the limits of docs/api.md "POST /v1/events", reporting each broken rule with the field it concerns.
 
 use std::net::IpAddr;
 
@@ -9,7 +9,7 @@ use crate::error::FieldError;
 use crate::event::{Actor, ActorInput, Context, EventData, EventInput, NewEvent, Resource};
 use crate::{Millis, ids};
 
-/// Configurable ingest limits; the defaults are DESIGN.md's.
+/// Configurable ingest limits; the defaults are those docs/configuration.md lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     pub max_action_len: usize,
@@ -37,7 +37,7 @@ impl Default for Limits {
     }
 }
 
-/// The actor types DESIGN.md names.
+/// The actor types docs/api.md names.
 pub const ACTOR_TYPES: [&str; 4] = ["user", "api_key", "service", "system"];
 
 /// Why a body could not be turned into events.

@@ -1,85 +1,34 @@
-//! The access model: permissions, the built-in roles, how API-key scopes map onto permissions,
-//! and [`narrow`], the one function that restricts what events a caller may read.
+//! The access model as the server applies it: the vocabulary and the role/scope table live in
+//! `trail_store::permissions` (re-exported here), and [`narrow`] is the one function that
+//! restricts what events a caller may read.
 //!
 //! Every route that reads events (search, count, facets, one event, exports) must pass its
 //! [`Search`] through [`narrow`] before asking the store.
 
 use trail_core::query::{Condition, Field, Matcher, Search};
-use trail_store::BUILT_IN_ROLES;
+pub use trail_store::permissions::{BuiltInRole, PERMISSION_NAMES, Permission, Scope};
 
 use crate::auth::Principal;
 
-/// Every permission a role can carry (DESIGN.md "Access").
-pub const PERMISSIONS: [&str; 8] = [
-    "events:read",
-    "events:read_own",
-    "events:export",
-    "streams:manage",
-    "members:manage",
-    "api_keys:manage",
-    "settings:manage",
-    "event_types:manage",
-];
-
-/// The permissions of a built-in role, `None` for any other name.
-pub fn built_in_permissions(role: &str) -> Option<&'static [&'static str]> {
-    Some(match role {
-        "owner" | "admin" => &PERMISSIONS,
-        "security_manager" => &[
-            "events:read",
-            "events:export",
-            "streams:manage",
-            "settings:manage",
-            "event_types:manage",
-        ],
-        "security_analyst" => &["events:read", "events:export"],
-        "member" => &["events:read_own"],
-        _ => return None,
-    })
+/// The permissions of a built-in role, `None` for any other name (a custom role's id).
+pub fn built_in_permissions(role: &str) -> Option<&'static [Permission]> {
+    BuiltInRole::parse(role).map(BuiltInRole::permissions)
 }
 
 /// The display name of a built-in role.
 pub fn built_in_name(role: &str) -> Option<&'static str> {
-    Some(match role {
-        "owner" => "Owner",
-        "admin" => "Admin",
-        "security_manager" => "Security Manager",
-        "security_analyst" => "Security Analyst",
-        "member" => "Member",
-        _ => return None,
-    })
+    BuiltInRole::parse(role).map(BuiltInRole::name)
 }
 
 /// Whether `role` names a built-in role.
 pub fn is_built_in(role: &str) -> bool {
-    BUILT_IN_ROLES.contains(&role)
+    BuiltInRole::parse(role).is_some()
 }
 
-/// The API-key scope that grants `permission` (`admin` grants them all).
-pub fn scope_for(permission: &str) -> &'static str {
-    match permission {
-        "events:read" | "events:read_own" => "events:read",
-        "events:export" => "exports",
-        _ => "admin",
-    }
-}
-
-/// Whether a set of permissions satisfies an API-key scope name, so that routes written for
-/// keys (`principal.require("events:read")`) work for members too: `events:read` is satisfied
-/// by `events:read` or `events:read_own` (results are then narrowed), `exports` by
-/// `events:export`, `admin` by every `*:manage` permission, `events:write` never.
-pub fn permissions_satisfy(permissions: &[String], scope: &str) -> bool {
-    let has = |p: &str| permissions.iter().any(|held| held == p);
-    match scope {
-        "events:read" => has("events:read") || has("events:read_own"),
-        "exports" => has("events:export"),
-        "admin" => PERMISSIONS
-            .iter()
-            .filter(|p| p.ends_with(":manage"))
-            .all(|p| has(p)),
-        "events:write" => false,
-        permission => has(permission),
-    }
+/// A custom role's stored permission names as permissions (unknown names, which the API never
+/// stores, are ignored).
+pub fn parse_permissions(names: &[String]) -> Vec<Permission> {
+    names.iter().filter_map(|n| Permission::parse(n)).collect()
 }
 
 /// Restricts `search` to the events `principal` may read, in place:
@@ -104,7 +53,7 @@ pub fn restrictions(principal: &Principal) -> Vec<Condition> {
     match principal {
         Principal::Operator | Principal::Key(_) => Vec::new(),
         Principal::Member(member) => {
-            if member.permissions.iter().any(|p| p == "events:read") {
+            if member.permissions.contains(&Permission::EventsRead) {
                 return Vec::new();
             }
             let mut own = vec![member.user.email.clone()];
@@ -134,28 +83,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scopes_map_onto_permissions() {
-        let of = |role| {
-            built_in_permissions(role)
-                .unwrap()
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-        };
-        assert!(permissions_satisfy(&of("owner"), "admin"));
-        assert!(permissions_satisfy(&of("member"), "events:read"));
-        assert!(!permissions_satisfy(&of("member"), "exports"));
-        assert!(permissions_satisfy(&of("security_analyst"), "exports"));
-        assert!(!permissions_satisfy(&of("security_manager"), "admin"));
-        assert!(!permissions_satisfy(&of("owner"), "events:write"));
-        assert!(permissions_satisfy(
-            &of("security_manager"),
-            "streams:manage"
-        ));
-        assert_eq!(scope_for("events:read_own"), "events:read");
-        assert_eq!(scope_for("members:manage"), "admin");
-        for role in BUILT_IN_ROLES {
-            assert!(built_in_permissions(role).is_some() && built_in_name(role).is_some());
-        }
+    fn built_in_roles_are_looked_up_by_id() {
+        assert_eq!(built_in_name("security_manager"), Some("Security Manager"));
+        assert!(built_in_permissions("member").unwrap() == [Permission::EventsReadOwn]);
+        assert!(is_built_in("owner") && !is_built_in("role_x"));
+        assert_eq!(
+            parse_permissions(&["events:read".into(), "bogus".into()]),
+            [Permission::EventsRead]
+        );
     }
 }

@@ -8,8 +8,17 @@
 //! (exports, streams, settings) add theirs the same way. Trail's own jobs record with
 //! [`record_system`] (`trail.retention.purged`).
 //!
-//! Any route records with [`record`] (awaited: a change is acknowledged only once its audit
-//! event is durable) or [`record_read`] (in the background, so a search never waits for it).
+//! A change and its audit event commit in one store transaction ([`change`], over
+//! `Store::apply_audited`; docs/decisions.md "Atomic audit"). A read is served only once its
+//! audit event is durable ([`read`], admitted through the bounded [`reads::ReadGate`]). An audit
+//! event is never refused for what the caller sent: [`sanitize`] truncates or summarises it.
+//! [`record`] appends an event that goes with no stored change (issuing a viewer token).
+
+mod build;
+pub mod reads;
+pub mod sanitize;
+
+pub use build::{Actor, build_event};
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -17,9 +26,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
 use serde_json::{Map, Value, json};
-use trail_core::Millis;
-use trail_core::event::EventInput;
-use trail_core::validate;
+use trail_store::{Change, Changed, StoreError};
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -93,9 +100,103 @@ impl Entry {
     }
 }
 
-/// Records an administrative change in `organization_id`'s log and waits until it is durable,
-/// so a change is never acknowledged without its audit event. A failure is answered (503/500)
-/// after logging what could not be recorded.
+/// Applies `change` to `organization_id` and records the audit event `entry_of` builds from what
+/// it became, in one transaction: both are stored or neither ([`Store::apply_audited`]).
+/// `entry_of` returning `None` records nothing (the change changed nothing). With
+/// `audit.record_changes` off only the change is applied.
+///
+/// [`Store::apply_audited`]: trail_store::Store::apply_audited
+pub async fn change(
+    state: &AppState,
+    principal: &Principal,
+    meta: &RequestMeta,
+    organization_id: &str,
+    change: Change,
+    entry_of: impl FnOnce(&Changed) -> Option<Entry> + Send + 'static,
+) -> Result<Changed, StoreError> {
+    let actor = Actor::of(principal, meta);
+    change_as(
+        state,
+        actor,
+        organization_id,
+        change,
+        entry_of,
+        state.settings.audit.record_changes,
+    )
+    .await
+}
+
+/// [`change`] done by Trail itself (the retention job): actor `{"type": "system", "id":
+/// "trail"}`, source `system`, always recorded whatever the `audit` settings say.
+pub async fn system_change(
+    state: &AppState,
+    organization_id: &str,
+    change: Change,
+    entry_of: impl FnOnce(&Changed) -> Option<Entry> + Send + 'static,
+) -> Result<Changed, StoreError> {
+    change_as(
+        state,
+        Actor::system(),
+        organization_id,
+        change,
+        entry_of,
+        true,
+    )
+    .await
+}
+
+async fn change_as(
+    state: &AppState,
+    actor: Actor,
+    organization_id: &str,
+    change: Change,
+    entry_of: impl FnOnce(&Changed) -> Option<Entry> + Send + 'static,
+    recorded: bool,
+) -> Result<Changed, StoreError> {
+    let (limits, now) = (state.settings.limits.clone(), state.clock.now());
+    let audit: trail_store::AuditOf = Box::new(move |changed| {
+        if !recorded {
+            return Ok(None);
+        }
+        entry_of(changed)
+            .map(|entry| build_event(&actor, entry, &limits, now))
+            .transpose()
+    });
+    state
+        .store
+        .apply_audited(organization_id, change, audit)
+        .await
+        .inspect_err(|err| {
+            if matches!(err, StoreError::Internal(_) | StoreError::Unavailable(_)) {
+                tracing::error!(organization_id, error = %err, "Could not apply a change with its audit event");
+            }
+        })
+        .map(|done| done.changed)
+}
+
+/// Records an event done by `actor` that goes with no stored change (signing in, before a session
+/// exists) and waits until it is durable. Off with `audit.record_changes`.
+pub async fn record_as(
+    state: &AppState,
+    actor: Actor,
+    organization_id: &str,
+    entry: Entry,
+) -> ApiResult<()> {
+    change_as(
+        state,
+        actor,
+        organization_id,
+        Change::Nothing,
+        |_| Some(entry),
+        state.settings.audit.record_changes,
+    )
+    .await
+    .map(drop)
+    .map_err(|e| ApiError::from_store(e, "organization"))
+}
+
+/// Records an event that goes with no stored change (issuing a viewer token) and waits until it
+/// is durable.
 pub async fn record(
     state: &AppState,
     principal: &Principal,
@@ -103,157 +204,63 @@ pub async fn record(
     organization_id: &str,
     entry: Entry,
 ) -> ApiResult<()> {
-    if !state.settings.audit.record_changes {
+    change(
+        state,
+        principal,
+        meta,
+        organization_id,
+        Change::Nothing,
+        |_| Some(entry),
+    )
+    .await
+    .map(drop)
+    .map_err(|e| ApiError::from_store(e, "organization"))
+}
+
+/// Records an audited read (a search, viewing an event, a download) and waits until it is
+/// durable: a read whose audit event cannot be recorded is not served. Admission goes through
+/// the bounded [`reads::ReadGate`]; when it is full the read answers 503 with `Retry-After`.
+/// With `audit.record_reads` off nothing is recorded.
+pub async fn read(
+    state: &AppState,
+    principal: &Principal,
+    meta: &RequestMeta,
+    organization_id: &str,
+    entry: Entry,
+) -> ApiResult<()> {
+    if !state.settings.audit.record_reads {
         return Ok(());
     }
     let action = entry.action;
-    append(state, principal, meta, organization_id, entry)
-        .await
-        .inspect_err(|err| {
-            tracing::error!(organization_id, action, error = %err.message, "Could not record an audit event");
-        })
-}
-
-/// Records a read (search, viewing an event, an export) in the background: the request does
-/// not wait, and a failure is logged.
-pub fn record_read(
-    state: &AppState,
-    principal: &Principal,
-    meta: &RequestMeta,
-    organization_id: &str,
-    entry: Entry,
-) {
-    if !state.settings.audit.record_reads {
-        return;
-    }
-    let (state, principal, meta, org) = (
-        state.clone(),
-        principal.clone(),
-        meta.clone(),
-        organization_id.to_owned(),
-    );
-    tokio::spawn(async move {
-        let action = entry.action;
-        if let Err(err) = append(&state, &principal, &meta, &org, entry).await {
-            tracing::warn!(organization_id = %org, action, error = %err.message, "Could not record an audited read");
+    let _admitted = state.read_gate.admit()?;
+    let event = build_event(
+        &Actor::of(principal, meta),
+        entry,
+        &state.settings.limits,
+        state.clock.now(),
+    )
+    .map_err(ApiError::internal)?;
+    match state.store.append(organization_id, vec![event]).await {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            metrics::counter!("trail_audit_reads_refused_total").increment(1);
+            tracing::error!(organization_id, action, actor = %principal_name(principal), error = %err, "Could not record an audited read; not serving it");
+            Err(match err {
+                StoreError::NotFound => ApiError::not_found("organization"),
+                _ => ApiError::unavailable(
+                    "The read could not be recorded in the audit log; retry shortly.",
+                ),
+            })
         }
-    });
+    }
 }
 
-/// Records what Trail itself did (the retention job) and waits until it is durable. The actor is
-/// `{"type": "system", "id": "trail"}` and the source `system`. Always recorded: such an event
-/// explains a change to the log itself, so `audit` settings do not turn it off.
-/// Records a change with an explicit `actor` (sign-in, before a session exists). Awaited like
-/// [`record`].
-pub async fn record_as(
-    state: &AppState,
-    actor: Value,
-    meta: &RequestMeta,
-    organization_id: &str,
-    entry: Entry,
-) -> ApiResult<()> {
-    if !state.settings.audit.record_changes {
-        return Ok(());
-    }
-    append_as(state, actor, "web_ui", meta, organization_id, entry).await
-}
-
-pub async fn record_system(state: &AppState, organization_id: &str, entry: Entry) -> ApiResult<()> {
-    let actor = json!({"id": "trail", "type": "system", "name": "Trail"});
-    append_as(
-        state,
-        actor,
-        "system",
-        &RequestMeta::default(),
-        organization_id,
-        entry,
-    )
-    .await
-}
-
-async fn append(
-    state: &AppState,
-    principal: &Principal,
-    meta: &RequestMeta,
-    organization_id: &str,
-    entry: Entry,
-) -> ApiResult<()> {
-    append_as(
-        state,
-        actor(principal),
-        principal.source(),
-        meta,
-        organization_id,
-        entry,
-    )
-    .await
-}
-
-async fn append_as(
-    state: &AppState,
-    actor: Value,
-    source: &str,
-    meta: &RequestMeta,
-    organization_id: &str,
-    entry: Entry,
-) -> ApiResult<()> {
-    let mut event = json!({
-        "action": entry.action,
-        "area": AREA,
-        "actor": actor,
-        "source": source,
-        "outcome": entry.outcome.unwrap_or("success"),
-        "description": entry.description,
-    });
-    let mut context = Map::new();
-    if let Some(ip) = meta.ip {
-        context.insert("ip".into(), ip.to_string().into());
-    }
-    if let Some(agent) = &meta.user_agent {
-        context.insert("user_agent".into(), agent.clone().into());
-    }
-    if !context.is_empty() {
-        event["context"] = Value::Object(context);
-    }
-    if let Some(resource) = entry.resource {
-        event["resource"] = resource;
-    }
-    if !entry.changes.is_empty() {
-        event["changes"] = Value::Array(entry.changes);
-    }
-    if !entry.metadata.is_empty() {
-        event["metadata"] = Value::Object(entry.metadata);
-    }
-    let input: EventInput = serde_json::from_value(event).map_err(ApiError::internal)?;
-    let new = validate::validate_event(input, &state.settings.limits, Millis::now())
-        .map_err(|errors| ApiError::internal(format!("invalid audit event: {errors:?}")))?;
-    state
-        .store
-        .append(organization_id, vec![new])
-        .await
-        .map_err(|e| ApiError::from_store(e, "organization"))?;
-    Ok(())
-}
-
-/// The audit event's actor for a caller.
-fn actor(principal: &Principal) -> Value {
+/// Who a caller is, for logs.
+fn principal_name(principal: &Principal) -> String {
     match principal {
-        Principal::Operator => json!({"id": "operator", "type": "system", "name": "Operator"}),
-        Principal::Key(key) => json!({"id": key.id, "type": "api_key", "name": key.name}),
-        Principal::Member(member) => json!({
-            "id": member.user.id,
-            "type": "user",
-            "name": member.user.name,
-            "email": member.user.email,
-            "role": member.role_name,
-        }),
-        Principal::Viewer(claims) => match &claims.viewer {
-            Some(viewer) => {
-                json!({"id": viewer.id, "type": "user", "name": viewer.name, "email": viewer.email, "role": "Viewer"})
-            }
-            None => {
-                json!({"id": "viewer_token", "type": "user", "name": "Embedded viewer", "role": "Viewer"})
-            }
-        },
+        Principal::Operator => "operator".into(),
+        Principal::Key(key) => format!("key:{}", key.id),
+        Principal::Member(member) => format!("user:{}", member.user.id),
+        Principal::Viewer(claims) => format!("viewer_token:{}", claims.org),
     }
 }

@@ -12,10 +12,10 @@ use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
-use trail_core::{Millis, ids};
+use trail_core::ids;
 use trail_store::{ApiKey, Member, StoreError, User};
 
-use crate::access;
+use crate::access::{self, Permission, Scope};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::viewer_tokens::{self, ViewerClaims};
@@ -50,7 +50,7 @@ pub struct MemberAccess {
     /// an organization the user is not an active member of (every call then answers 404).
     pub membership: Option<Member>,
     /// The permissions of `membership`'s role.
-    pub permissions: Vec<String>,
+    pub permissions: Vec<Permission>,
     /// The display name of `membership`'s role.
     pub role_name: String,
     /// Every active membership of the user.
@@ -64,16 +64,16 @@ impl Principal {
     /// `events:read`, `exports`, `admin`; `admin` implies every scope). For members the scope maps
     /// onto permissions ([`access::permissions_satisfy`]): `events:read` is also satisfied by
     /// `events:read_own`, whose results [`access::narrow`] restricts.
-    pub fn require(&self, scope: &str) -> ApiResult<()> {
+    pub fn require(&self, scope: Scope) -> ApiResult<()> {
         match self {
             Principal::Operator => Ok(()),
-            Principal::Key(key) if key.scopes.iter().any(|s| s == scope || s == "admin") => Ok(()),
+            Principal::Key(key) if scope.granted_by(&key.scopes) => Ok(()),
             Principal::Key(_) => Err(ApiError::forbidden(format!(
                 "This API key lacks the `{scope}` scope."
             ))),
             Principal::Member(member) => {
                 member.membership()?;
-                if access::permissions_satisfy(&member.permissions, scope) {
+                if scope.satisfied_by(&member.permissions) {
                     Ok(())
                 } else {
                     Err(ApiError::forbidden(format!(
@@ -83,8 +83,8 @@ impl Principal {
                 }
             }
             Principal::Viewer(claims) => match scope {
-                "events:read" => Ok(()),
-                "exports" if claims.export => Ok(()),
+                Scope::EventsRead => Ok(()),
+                Scope::Exports if claims.export => Ok(()),
                 _ => Err(ApiError::forbidden(format!(
                     "A viewer token is read-only and does not allow `{scope}`."
                 ))),
@@ -92,15 +92,15 @@ impl Principal {
         }
     }
 
-    /// Fails with 403 unless the caller holds `permission` (one of [`access::PERMISSIONS`]). API
-    /// keys need the scope that grants it ([`access::scope_for`]).
-    pub fn require_permission(&self, permission: &str) -> ApiResult<()> {
+    /// Fails with 403 unless the caller holds `permission`. API keys need the scope that grants
+    /// it ([`Permission::scope`]).
+    pub fn require_permission(&self, permission: Permission) -> ApiResult<()> {
         match self {
             Principal::Operator => Ok(()),
-            Principal::Key(_) => self.require(access::scope_for(permission)),
+            Principal::Key(_) => self.require(permission.scope()),
             Principal::Member(member) => {
                 member.membership()?;
-                if member.permissions.iter().any(|p| p == permission) {
+                if member.permissions.contains(&permission) {
                     Ok(())
                 } else {
                     Err(ApiError::forbidden(format!(
@@ -109,7 +109,7 @@ impl Principal {
                     )))
                 }
             }
-            Principal::Viewer(_) => self.require(access::scope_for(permission)),
+            Principal::Viewer(_) => self.require(permission.scope()),
         }
     }
 
@@ -217,7 +217,7 @@ async fn bearer(state: &AppState, token: &str) -> ApiResult<Principal> {
     if token.starts_with(viewer_tokens::PREFIX) {
         let claims = state
             .viewer_keys
-            .verify(token, Millis::now())
+            .verify(token, state.clock.now())
             .map_err(|why| ApiError::unauthorized(format!("This viewer token is {why}.")))?;
         return Ok(Principal::Viewer(Box::new(claims)));
     }
@@ -230,7 +230,7 @@ async fn bearer(state: &AppState, token: &str) -> ApiResult<Principal> {
         Ok(None) => return Err(ApiError::unauthorized("This API key is not valid.")),
         Err(err) => return Err(ApiError::from_store(err, "API key")),
     };
-    let now = Millis::now();
+    let now = state.clock.now();
     if key.revoked_at.is_some() {
         return Err(ApiError::unauthorized("This API key has been revoked."));
     }
@@ -256,7 +256,7 @@ async fn bearer(state: &AppState, token: &str) -> ApiResult<Principal> {
 
 async fn session(parts: &Parts, state: &AppState, token: &str) -> ApiResult<Principal> {
     let session_hash = ids::secret_hash(token);
-    let now = Millis::now();
+    let now = state.clock.now();
     let session = match state.store.find_session(session_hash).await {
         Ok(Some(session)) if session.expires_at > now => session,
         Ok(Some(_)) => {
@@ -328,22 +328,16 @@ async fn session(parts: &Parts, state: &AppState, token: &str) -> ApiResult<Prin
 pub async fn role_permissions(
     state: &AppState,
     member: &Member,
-) -> ApiResult<(Vec<String>, String)> {
-    if let (Some(permissions), Some(name)) = (
-        access::built_in_permissions(&member.role),
-        access::built_in_name(&member.role),
-    ) {
-        return Ok((
-            permissions.iter().map(|p| (*p).to_owned()).collect(),
-            name.to_owned(),
-        ));
+) -> ApiResult<(Vec<Permission>, String)> {
+    if let Some(role) = access::BuiltInRole::parse(&member.role) {
+        return Ok((role.permissions().to_vec(), role.name().to_owned()));
     }
     match state
         .store
         .get_role(&member.organization_id, &member.role)
         .await
     {
-        Ok(role) => Ok((role.permissions, role.name)),
+        Ok(role) => Ok((access::parse_permissions(&role.permissions), role.name)),
         // A custom role that is gone grants nothing.
         Err(StoreError::NotFound) => Ok((Vec::new(), member.role.clone())),
         Err(err) => Err(ApiError::from_store(err, "role")),

@@ -1,4 +1,4 @@
-//! `ApiError`: every failure a handler can answer with, rendered as DESIGN.md's error shape
+//! `ApiError`: every failure a handler can answer with, rendered in the error shape of docs/api.md "Errors"
 //! `{"error": {"code", "message", "details"}}` with the right status.
 //!
 //! Policy: client mistakes say exactly what to fix; internal errors log their whole cause chain and

@@ -151,3 +151,18 @@ fn field_error(field: String, rule: &str, message: &str) -> FieldError {
         },
     )
 }
+
+/// Names the organization when calling with the operator credential (`?organization_id=`).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OrgParam {
+    /// Required with the operator credential; an organization key may omit it.
+    organization_id: Option<String>,
+}
+
+impl OrgParam {
+    pub fn organization_id(&self) -> Option<&str> {
+        self.organization_id.as_deref()
+    }
+}

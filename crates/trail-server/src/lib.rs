@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod exports;
@@ -15,6 +16,7 @@ pub mod login_limit;
 pub mod password;
 pub mod retention;
 pub mod routes;
+pub mod services;
 pub mod state;
 pub mod telemetry;
 pub mod viewer_tokens;
@@ -63,6 +65,14 @@ pub struct App {
 
 /// Opens the store named by `settings`, runs first-start setup, and builds the router.
 pub async fn build(settings: Settings) -> anyhow::Result<App> {
+    build_with_clock(settings, Arc::new(clock::SystemClock)).await
+}
+
+/// [`build`] with another clock (tests pass a `clock::TestClock` and advance it).
+pub async fn build_with_clock(
+    settings: Settings,
+    clock: Arc<dyn clock::Clock>,
+) -> anyhow::Result<App> {
     let store: Arc<dyn Store> = match &settings.database_url {
         Some(url) => Arc::new(
             PostgresStore::connect(&url.0, PostgresOptions::default())
@@ -78,11 +88,19 @@ pub async fn build(settings: Settings) -> anyhow::Result<App> {
             })?,
         ),
     };
-    build_with_store(settings, store).await
+    assemble(settings, store, clock).await
 }
 
 /// Builds the application over an already opened store (tests use this to pick the backend).
 pub async fn build_with_store(settings: Settings, store: Arc<dyn Store>) -> anyhow::Result<App> {
+    assemble(settings, store, Arc::new(clock::SystemClock)).await
+}
+
+async fn assemble(
+    settings: Settings,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn clock::Clock>,
+) -> anyhow::Result<App> {
     let boot = bootstrap::run(store.as_ref(), &settings)
         .await
         .context("first-start setup")?;
@@ -96,13 +114,14 @@ pub async fn build_with_store(settings: Settings, store: Arc<dyn Store>) -> anyh
             .to_json()
             .context("rendering the OpenAPI document")?,
     );
-    let state = AppState::new(
+    let state = AppState::with_clock(
         store.clone(),
         settings,
         boot.operator_hash,
         telemetry::metrics_handle(),
         log_keys,
         viewer_keys,
+        clock,
     );
     let web = trail_web::router(trail_web::WebConfig {
         embed_frame_ancestors: state.settings.embed_frame_ancestors.clone(),

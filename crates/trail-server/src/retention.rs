@@ -1,8 +1,8 @@
 //! The retention job: every `retention_interval`, for each organization, removes the events
 //! received more than its `retention_days` ago, oldest first, in batches of [`BATCH`] (each one
-//! short write transaction, so ingest goes on between them), then records one
-//! `trail.retention.purged` event in the organization's log saying how many were removed, the
-//! cutoff and the first seq kept.
+//! short write transaction, so ingest goes on between them). Each batch commits together with a
+//! `trail.retention.purged` event in the organization's log saying how many it removed, the
+//! cutoff and the first seq kept (one event for a purge of up to [`BATCH`] events).
 //!
 //! What is removed is always a prefix of the log by seq: receipt time grows with seq, and the
 //! store stops at the first event received after the cutoff. The removed events' leaf hashes are
@@ -14,6 +14,8 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use trail_core::Millis;
+
+use trail_store::{Change, Changed};
 
 use crate::audit::{self, Entry};
 use crate::state::AppState;
@@ -52,7 +54,7 @@ pub fn spawn(state: AppState, mut stop: watch::Receiver<()>) -> Option<JoinHandl
 
 /// One round of the job now; returns how many events were removed in all organizations.
 pub async fn purge_once(state: &AppState) -> anyhow::Result<u64> {
-    purge_at(state, Millis::now()).await
+    purge_at(state, state.clock.now()).await
 }
 
 /// One round of the job as if it were `now` (tests move time forward with it).
@@ -85,11 +87,36 @@ pub async fn purge_organization(
     let cutoff = now.plus_ms(-i64::from(settings.retention_days) * DAY_MS);
     let mut purged = 0u64;
     loop {
-        let removed = state
-            .store
-            .purge_received_before(organization_id, cutoff, BATCH)
-            .await
-            .context("removing a batch of old events")?;
+        // Each batch commits together with the event that records it (docs/decisions.md
+        // "Atomic audit"): a purge is never left unrecorded.
+        let first_before = state.store.first_retained_seq(organization_id).await?;
+        let retention_days = settings.retention_days;
+        let change = Change::Purge {
+            cutoff,
+            max_events: BATCH,
+        };
+        let changed = audit::system_change(state, organization_id, change, move |changed| {
+            let Changed::Purged(removed) = *changed else {
+                return None;
+            };
+            (removed > 0).then(|| {
+                Entry::new(
+                    PURGED_ACTION,
+                    format!(
+                        "Retention removed {removed} events received more than {retention_days} days ago"
+                    ),
+                )
+                .metadata("purged", removed)
+                .metadata("received_before", cutoff.to_rfc3339())
+                .metadata("first_retained_seq", first_before + removed)
+                .metadata("retention_days", retention_days)
+            })
+        })
+        .await
+        .context("removing a batch of old events with its audit event")?;
+        let Changed::Purged(removed) = changed else {
+            anyhow::bail!("a purge answered {changed:?}");
+        };
         purged += removed;
         metrics::counter!("trail_retention_purged_total").increment(removed);
         if removed < BATCH as u64 {
@@ -98,30 +125,13 @@ pub async fn purge_organization(
         // Let waiting appends take the writer between batches.
         tokio::task::yield_now().await;
     }
-    if purged == 0 {
-        return Ok(0);
+    if purged > 0 {
+        tracing::info!(
+            organization_id,
+            purged,
+            received_before = %cutoff.to_rfc3339(),
+            "Removed events past retention"
+        );
     }
-    let first_retained_seq = state.store.first_retained_seq(organization_id).await?;
-    tracing::info!(
-        organization_id,
-        purged,
-        first_retained_seq,
-        received_before = %cutoff.to_rfc3339(),
-        "Removed events past retention"
-    );
-    let entry = Entry::new(
-        PURGED_ACTION,
-        format!(
-            "Retention removed {purged} events received more than {} days ago",
-            settings.retention_days
-        ),
-    )
-    .metadata("purged", purged)
-    .metadata("received_before", cutoff.to_rfc3339())
-    .metadata("first_retained_seq", first_retained_seq)
-    .metadata("retention_days", settings.retention_days);
-    audit::record_system(state, organization_id, entry)
-        .await
-        .map_err(|e| anyhow::anyhow!("recording the purge: {}", e.message))?;
     Ok(purged)
 }

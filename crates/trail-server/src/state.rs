@@ -5,6 +5,8 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use trail_store::Store;
 
+use crate::audit::reads::ReadGate;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::integrity::LogKeys;
 use crate::login_limit::LoginLimiter;
@@ -28,6 +30,10 @@ pub struct Inner {
     pub login_limiter: LoginLimiter,
     /// Wakes the export worker when a job is queued.
     pub export_queue: crate::exports::Queue,
+    /// Where server logic reads the time (tests put a `TestClock` here).
+    pub clock: Arc<dyn Clock>,
+    /// The bounded queue audited reads wait in for their audit event.
+    pub read_gate: ReadGate,
 }
 
 impl AppState {
@@ -39,6 +45,27 @@ impl AppState {
         log_keys: LogKeys,
         viewer_keys: ViewerTokenKey,
     ) -> Self {
+        Self::with_clock(
+            store,
+            settings,
+            operator_hash,
+            metrics,
+            log_keys,
+            viewer_keys,
+            Arc::new(SystemClock),
+        )
+    }
+
+    /// [`new`](Self::new) with another clock.
+    pub fn with_clock(
+        store: Arc<dyn Store>,
+        settings: Settings,
+        operator_hash: [u8; 32],
+        metrics: PrometheusHandle,
+        log_keys: LogKeys,
+        viewer_keys: ViewerTokenKey,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let login_limiter = LoginLimiter::new(settings.login_limits);
         Self(Arc::new(Inner {
             store,
@@ -49,6 +76,8 @@ impl AppState {
             viewer_keys,
             login_limiter,
             export_queue: Default::default(),
+            clock,
+            read_gate: ReadGate::default(),
         }))
     }
 }

@@ -140,13 +140,21 @@ async fn bad_key_requests_name_the_field() {
 
 #[tokio::test]
 async fn expired_keys_are_refused() {
-    let app = TestApp::new().await;
+    use trail_server::clock::Clock as _;
+    let clock = trail_server::clock::TestClock::starting_now();
+    let app = TestApp::on_with_clock(
+        common::Backend::Sqlite,
+        |_| {},
+        std::sync::Arc::new(clock.clone()),
+    )
+    .await;
     let org = app.org("Acme").await;
-    let soon = trail_core::Millis::now().plus_ms(300).to_rfc3339();
+    // `expires_at` must be in the future by the wall clock too (the body is validated with it).
+    let soon = clock.now().plus_ms(60_000).to_rfc3339();
     let created = app.post("/v1/api-keys", OPERATOR, json!({"organization_id": org, "name": "x", "scopes": ["events:read"], "expires_at": soon})).await;
     let secret = created.body["secret"].as_str().unwrap().to_owned();
     assert_eq!(app.get("/v1/events", &secret).await.status, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    clock.advance_ms(60_001);
     let expired = app.get("/v1/events", &secret).await;
     assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
     assert!(

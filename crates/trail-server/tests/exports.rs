@@ -494,3 +494,51 @@ async fn a_job_exports_exactly_the_records_it_counted() {
     assert_eq!(done.body["status"], "completed");
     assert_eq!(done.body["exported_count"], 2);
 }
+
+#[tokio::test]
+async fn exports_and_searches_read_time_bounds_alike() {
+    let app = TestApp::new().await;
+    let (org, _) = app.tenant("Acme").await;
+    let key = app.key(&org, &["events:read", "exports"]).await;
+    let created = app
+        .post(
+            "/v1/exports",
+            &key,
+            json!({"format": "csv", "time_frame": "custom", "from": "15m", "to": "now"}),
+        )
+        .await;
+    assert_eq!(
+        created.status,
+        StatusCode::CREATED,
+        "`15m` works for exports too: {:?}",
+        created.body
+    );
+    let export = app
+        .post(
+            "/v1/exports",
+            &key,
+            json!({"format": "csv", "time_frame": "custom", "from": "yesterday"}),
+        )
+        .await;
+    let search = app.get("/v1/events?from=yesterday", &key).await;
+    for refused in [&export, &search] {
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{:?}",
+            refused.body
+        );
+        assert_eq!(refused.error_fields(), ["from"]);
+    }
+    assert_eq!(
+        export.body["error"]["message"], search.body["error"]["message"],
+        "one wording"
+    );
+    assert_eq!(
+        search.body["error"]["message"],
+        format!(
+            "`yesterday` is not a time for `from`: use {}.",
+            trail_core::time::TIME_BOUND_FORMS
+        )
+    );
+}

@@ -2,8 +2,10 @@
 //! keeps besides events (organizations, API keys, instance settings, members, roles, sessions), and the backends themselves.
 //! `sqlite` is the embedded default.
 
+pub mod audited;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+pub mod permissions;
 pub mod postgres;
 pub mod proofs;
 pub mod sqlite;
@@ -14,6 +16,8 @@ use trail_core::Millis;
 use trail_core::event::{Event, NewEvent};
 use trail_core::merkle::{Hash, NodeId};
 use trail_core::query::{Field, Filter, Search};
+
+pub use audited::{AuditOf, AuditedChange, Change, Changed};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -60,8 +64,13 @@ pub struct Organization {
     pub created_at: Millis,
 }
 
-/// What an API key may do.
-pub const API_KEY_SCOPES: [&str; 4] = ["events:write", "events:read", "exports", "admin"];
+/// What an API key may do ([`permissions::Scope`]'s names).
+pub const API_KEY_SCOPES: [&str; 4] = [
+    permissions::Scope::EventsWrite.as_str(),
+    permissions::Scope::EventsRead.as_str(),
+    permissions::Scope::Exports.as_str(),
+    permissions::Scope::Admin.as_str(),
+];
 
 /// An API key as stored: never the secret, only its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -81,13 +90,14 @@ pub struct ApiKey {
     pub revoked_at: Option<Millis>,
 }
 
-/// Built-in roles, in order of decreasing power; a custom role is named by its `role_…` id.
+/// Built-in roles' ids, in order of decreasing power ([`permissions::BuiltInRole`]); a custom
+/// role is named by its `role_…` id.
 pub const BUILT_IN_ROLES: [&str; 5] = [
-    "owner",
-    "admin",
-    "security_manager",
-    "security_analyst",
-    "member",
+    permissions::BuiltInRole::Owner.id(),
+    permissions::BuiltInRole::Admin.id(),
+    permissions::BuiltInRole::SecurityManager.id(),
+    permissions::BuiltInRole::SecurityAnalyst.id(),
+    permissions::BuiltInRole::Member.id(),
 ];
 
 /// The role that an organization must always keep at least one active holder of.
@@ -365,19 +375,6 @@ pub struct ExportJob {
     pub file_size: Option<u64>,
 }
 
-/// Fields `facets` accepts.
-pub const FACET_FIELDS: [Field; 9] = [
-    Field::Action,
-    Field::Area,
-    Field::ActorId,
-    Field::ActorEmail,
-    Field::ActorRole,
-    Field::ActorType,
-    Field::Source,
-    Field::Outcome,
-    Field::Country,
-];
-
 /// The storage contract. Every backend passes `conformance::run_all`.
 ///
 /// Appends for one organization are sequenced by one writer path with group commit: `append`
@@ -417,6 +414,17 @@ pub trait Store: Send + Sync + 'static {
     /// body the whole batch fails with `IdConflict`.
     async fn append(&self, organization_id: &str, events: Vec<NewEvent>) -> Result<Vec<Appended>>;
     async fn head(&self, organization_id: &str) -> Result<LogHead>;
+
+    /// Applies an administrative change and appends its audit event (built by `audit` from what
+    /// the change became) in one transaction: both are stored, or neither. A change that fails
+    /// (`NotFound`, `Conflict`) and an audit event that is refused or cannot be appended leave
+    /// nothing behind.
+    async fn apply_audited(
+        &self,
+        organization_id: &str,
+        change: Change,
+        audit: AuditOf,
+    ) -> Result<AuditedChange>;
 
     async fn get_event(&self, organization_id: &str, id: &str) -> Result<Event>;
     async fn search(&self, organization_id: &str, search: &Search) -> Result<Page>;

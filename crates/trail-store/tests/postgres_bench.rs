@@ -13,7 +13,7 @@ use trail_store::conformance::fixtures::event;
 
 use postgres_support::{TestDatabase, admin_client, test_database_url};
 
-/// A typical event (the DESIGN.md example's shape), its values drawn from `r`.
+/// A typical event (the shape of docs/api.md's ingest example), its values drawn from `r`.
 fn typical(r: u64, now: trail_core::Millis) -> NewEvent {
     const ACTIONS: [&str; 6] = [
         "user.login",

@@ -1,4 +1,4 @@
-//! Proofs as the API, exports and `trail verify` exchange them (DESIGN.md, hex hashes):
+//! Proofs as the API, exports and `trail verify` exchange them (docs/integrity.md, hex hashes):
 //! inclusion `{"seq", "tree_size", "leaf_hash", "path"}` and consistency `{"from", "to", "path"}`.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

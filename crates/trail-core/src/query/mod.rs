@@ -1,4 +1,4 @@
-//! The query language (DESIGN.md "Query language"): one grammar for the search box, the API's `q`,
+//! The query language (docs/query-language.md): one grammar for the search box, the API's `q`,
 //! the CLI and saved searches. `parse` turns text into a [`Filter`]; `filters` turns the web
 //! builder's structured rows into the same tree; stores compile a [`Filter`] into their own queries.
 

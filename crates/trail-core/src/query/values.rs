@@ -9,7 +9,7 @@ use ipnet::{IpNet, Ipv4Net};
 use super::ast::{CmpOp, Field, Matcher, Scalar};
 use super::names::nearest;
 use crate::Millis;
-use crate::time::parse_time_bound;
+use crate::time::{TIME_BOUND_FORMS as TIME_FORMS, parse_time_bound};
 use crate::validate::ACTOR_TYPES;
 
 const DAY_MS: i64 = 86_400_000;
@@ -18,8 +18,6 @@ const DAY_MS: i64 = 86_400_000;
 const EARLIEST_MS: i64 = -62_167_219_200_000;
 const LATEST_MS: i64 = 253_402_128_000_000;
 const OUTCOMES: [&str; 2] = ["success", "failure"];
-const TIME_FORMS: &str = "an RFC 3339 time (2026-11-21T10:00:00Z), a date (2026-11-21), `now`, \
-                          or a time ago like 30d, 12h, 15m or 2w";
 
 /// Why a value does not fit its field. The caller says where: a column, or a `filters[i]` path.
 #[derive(Debug, Clone, PartialEq, Eq)]

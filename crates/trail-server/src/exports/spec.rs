@@ -8,7 +8,7 @@ use trail_core::export::{ExportFormat, TimeFrame};
 use trail_core::query::{
     self, CmpOp, Condition, Field, Matcher, Order, Scalar, Search, SortKey, StructuredFilter,
 };
-use trail_core::time::parse_time_bound;
+use trail_core::time::time_bound;
 use trail_store::OrgSettings;
 use utoipa::ToSchema;
 
@@ -145,7 +145,7 @@ impl ExportSpec {
     /// resolved at `at` (when the job was created), so a restarted job exports the same events.
     pub fn search(&self, at: Millis) -> ApiResult<Search> {
         let mut filter =
-            crate::routes::events::parse_filter(self.q.as_deref(), self.filters.as_deref(), at)?;
+            crate::services::search::parse_filter(self.q.as_deref(), self.filters.as_deref(), at)?;
         filter
             .conditions
             .extend(self.restricted_to.iter().map(Restriction::condition));
@@ -213,11 +213,8 @@ pub fn resolve(
     let bound = |field: &str, value: Option<&str>| {
         value
             .map(|v| {
-                parse_time_bound(v.trim(), now).ok_or_else(|| {
-                    ApiError::invalid_field(field, "time", format!(
-                        "`{field}` must be RFC 3339 (2026-11-01T00:00:00Z), a date (2026-11-01) or relative (30d, 12h); got {v:?}."
-                    ))
-                })
+                time_bound(field, v, now)
+                    .map_err(|e| ApiError::invalid_field(field, "time", e.to_string()))
             })
             .transpose()
     };

@@ -61,7 +61,7 @@ pub async fn requeue_interrupted(state: &AppState) -> anyhow::Result<usize> {
 /// Expires completed jobs whose time is up (deleting their file), then runs every queued job one
 /// after the other; returns how many ran. Tests drain the worker with this.
 pub async fn run_pending(state: &AppState) -> anyhow::Result<usize> {
-    expire(state, Millis::now()).await?;
+    expire(state, state.clock.now()).await?;
     let mut ran = 0;
     for job in state.store.exports_in_status(ExportStatus::Queued).await? {
         if let Some(job) = claim(state, job).await? {
@@ -96,7 +96,7 @@ pub async fn expire(state: &AppState, now: Millis) -> anyhow::Result<usize> {
 }
 
 async fn claim(state: &AppState, mut job: ExportJob) -> anyhow::Result<Option<ExportJob>> {
-    let now = Millis::now();
+    let now = state.clock.now();
     if !state
         .store
         .claim_export(&job.organization_id, &job.id, now)
@@ -142,7 +142,7 @@ async fn start_queued(
     permits: &Arc<Semaphore>,
     running: &mut JoinSet<()>,
 ) -> anyhow::Result<()> {
-    expire(state, Millis::now()).await?;
+    expire(state, state.clock.now()).await?;
     for job in state.store.exports_in_status(ExportStatus::Queued).await? {
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             break;
@@ -169,7 +169,7 @@ async fn run(state: &AppState, mut job: ExportJob) {
     let partial = dir.join(partial_name(&job.id));
     match write(state, &mut job, &dir).await {
         Ok((name, size)) => {
-            let now = Millis::now();
+            let now = state.clock.now();
             let expiry_ms = i64::try_from(state.settings.export_expiry_hours)
                 .unwrap_or(i64::MAX / 3_600_000)
                 .saturating_mul(3_600_000);
@@ -197,7 +197,7 @@ async fn run(state: &AppState, mut job: ExportJob) {
             tracing::error!(export_id = %job.id, organization_id = %job.organization_id, error = %format!("{e:#}"), "Export failed");
             job.status = ExportStatus::Failed;
             job.error = Some(format!("{e:#}"));
-            job.finished_at = Some(Millis::now());
+            job.finished_at = Some(state.clock.now());
             let _ = state.store.update_export(&job).await;
         }
     }
@@ -300,7 +300,7 @@ async fn bundle_head(state: &AppState, job: &ExportJob) -> anyhow::Result<(Bundl
         "export_id": job.id,
         "organization_id": job.organization_id,
         "tree_size": checkpoint.size,
-        "created_at": Millis::now(),
+        "created_at": state.clock.now(),
         "files": {
             "events": "events.ndjson",
             "proofs": "proofs.ndjson",

@@ -8,14 +8,16 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use trail_core::{Millis, ids};
 use trail_store::{API_KEY_SCOPES, ApiKey};
+use trail_store::{Change, Changed};
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use super::events::OrgParam;
+use crate::access::Permission;
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract;
+use crate::extract::OrgParam;
 use crate::state::AppState;
 
 /// Every secret starts with this, so that secret scanners can spot leaked keys.
@@ -60,7 +62,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
-    principal.require_permission("api_keys:manage")?;
+    principal.require_permission(Permission::ApiKeysManage)?;
     let req: CreateApiKey = extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let organization_id = match (&principal, req.organization_id.as_deref()) {
         (p, None) if p.is_instance_level() => None,
@@ -68,7 +70,7 @@ pub async fn create(
     };
     let name = extract::name("name", &req.name, 200)?;
     extract::one_or_more_of("scopes", &req.scopes, &API_KEY_SCOPES, "scope")?;
-    let now = Millis::now();
+    let now = state.clock.now();
     if req.expires_at.is_some_and(|at| at <= now) {
         return Err(ApiError::invalid_field(
             "expires_at",
@@ -92,22 +94,25 @@ pub async fn create(
         last_used_at: None,
         revoked_at: None,
     };
-    let key = state
-        .store
-        .create_api_key(key)
-        .await
-        .map_err(|e| ApiError::from_store(e, "organization"))?;
+    let created = match key.organization_id.clone() {
+        // An organization's key is created together with its audit event.
+        Some(org) => {
+            let entry = Entry::new(
+                "trail.api_key.created",
+                format!("Created API key {}", key.name),
+            )
+            .resource("api_key", &key.id, Some(&key.name))
+            .metadata("scopes", key.scopes.clone())
+            .metadata("expires_at", key.expires_at.map(|t| t.to_rfc3339()));
+            let change = Change::CreateApiKey(key.clone());
+            audit::change(&state, &principal, &meta, &org, change, |_| Some(entry))
+                .await
+                .map(|_| ())
+        }
+        None => state.store.create_api_key(key.clone()).await.map(|_| ()),
+    };
+    created.map_err(|e| ApiError::from_store(e, "organization"))?;
     tracing::info!(key_id = %key.id, organization_id = ?key.organization_id, scopes = ?key.scopes, "API key created");
-    if let Some(org) = &key.organization_id {
-        let entry = Entry::new(
-            "trail.api_key.created",
-            format!("Created API key {}", key.name),
-        )
-        .resource("api_key", &key.id, Some(&key.name))
-        .metadata("scopes", key.scopes.clone())
-        .metadata("expires_at", key.expires_at.map(|t| t.to_rfc3339()));
-        audit::record(&state, &principal, &meta, org, entry).await?;
-    }
     Ok((StatusCode::CREATED, Json(CreatedApiKey { secret, key })))
 }
 
@@ -119,7 +124,7 @@ pub async fn list(
     principal: Principal,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<ApiKeyList>> {
-    principal.require_permission("api_keys:manage")?;
+    principal.require_permission(Permission::ApiKeysManage)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = scope_of(&state, &principal, params).await?;
     let api_keys = state.store.list_api_keys(org.as_deref()).await?;
@@ -136,23 +141,42 @@ pub async fn revoke(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<ApiKey>> {
-    principal.require_permission("api_keys:manage")?;
+    principal.require_permission(Permission::ApiKeysManage)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = scope_of(&state, &principal, params).await?;
-    let key = state
-        .store
-        .revoke_api_key(org.as_deref(), &id, Millis::now())
-        .await
-        .map_err(|e| ApiError::from_store(e, "API key"))?;
-    tracing::info!(key_id = %key.id, "API key revoked");
-    if let Some(org) = &key.organization_id {
-        let entry = Entry::new(
-            "trail.api_key.revoked",
-            format!("Revoked API key {}", key.name),
-        )
-        .resource("api_key", &key.id, Some(&key.name));
-        audit::record(&state, &principal, &meta, org, entry).await?;
+    let at = state.clock.now();
+    let key = match &org {
+        Some(org) => {
+            let change = Change::RevokeApiKey { id: id.clone(), at };
+            audit::change(
+                &state,
+                &principal,
+                &meta,
+                org,
+                change,
+                |changed| match changed {
+                    Changed::ApiKey(key) => Some(
+                        Entry::new(
+                            "trail.api_key.revoked",
+                            format!("Revoked API key {}", key.name),
+                        )
+                        .resource("api_key", &key.id, Some(&key.name)),
+                    ),
+                    _ => None,
+                },
+            )
+            .await
+            .and_then(|changed| match changed {
+                Changed::ApiKey(key) => Ok(key),
+                other => Err(trail_store::StoreError::Internal(format!(
+                    "revoking answered {other:?}"
+                ))),
+            })
+        }
+        None => state.store.revoke_api_key(None, &id, at).await,
     }
+    .map_err(|e| ApiError::from_store(e, "API key"))?;
+    tracing::info!(key_id = %key.id, "API key revoked");
     Ok(Json(key))
 }
 

@@ -12,38 +12,24 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use trail_core::Millis;
-use trail_core::cursor::Cursor;
 use trail_core::event::Event;
 use trail_core::export::ExportFormat;
 use trail_core::merkle::InclusionProof;
-use trail_core::query::{self, Field, Filter, Order, Search, SortKey, StructuredFilter};
-use trail_core::time::parse_time_bound;
+use trail_core::query::{Order, Search, SortKey, StructuredFilter};
 use trail_core::validate::{self, BodyError};
-use trail_store::{Appended, FACET_FIELDS, FacetValue};
+use trail_store::{Appended, FacetValue};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ErrorBody;
-use crate::access;
-use crate::audit::{self, Entry, RequestMeta};
+use crate::access::Scope;
+use crate::audit::RequestMeta;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::OrgParam;
+use crate::services::search::{self, SearchInput};
+use crate::services::{Caller, ReadCaller};
 use crate::state::AppState;
 use crate::{exports, extract};
-
-/// Names the organization when calling with the operator credential.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct OrgParam {
-    /// Required with the operator credential; an organization key may omit it.
-    organization_id: Option<String>,
-}
-
-impl OrgParam {
-    pub fn organization_id(&self) -> Option<&str> {
-        self.organization_id.as_deref()
-    }
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct IngestResponse {
@@ -74,10 +60,10 @@ pub async fn ingest(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<IngestResponse>> {
-    principal.require("events:write")?;
+    principal.require(Scope::EventsWrite)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = principal
-        .organization(&state, params.organization_id.as_deref())
+        .organization(&state, params.organization_id())
         .await?;
     let limits = &state.settings.limits;
     let bytes = extract::body_bytes(&headers, body, limits.max_request_bytes).await?;
@@ -96,7 +82,7 @@ pub async fn ingest(
         BodyError::Invalid(errors) => ApiError::invalid_fields(errors),
     })?;
     let ids: Vec<Option<String>> = inputs.iter().map(|e| e.id.clone()).collect();
-    let events = validate::validate_batch(inputs, limits, Millis::now())
+    let events = validate::validate_batch(inputs, limits, state.clock.now())
         .map_err(ApiError::invalid_fields)?;
     let count = events.len();
     let appended = state.store.append(&org, events).await.map_err(|err| match err {
@@ -150,76 +136,25 @@ pub struct SearchParams {
     filters: Option<Vec<StructuredFilter>>,
 }
 
-/// The filter of a query-language `q` ANDed with structured `filters`, relative values resolved
-/// at `at`; a bad one is a 400 naming `q` or `filters`.
-pub fn parse_filter(
-    q: Option<&str>,
-    filters: Option<&[StructuredFilter]>,
-    at: Millis,
-) -> ApiResult<Filter> {
-    let mut filter = match q {
-        Some(q) => query::parse(q, at).map_err(|e| ApiError::invalid_query("q", &e))?,
-        None => Filter::default(),
-    };
-    if let Some(rows) = filters {
-        let structured =
-            query::from_structured(rows, at).map_err(|e| ApiError::invalid_query("filters", &e))?;
-        filter = filter.and(structured);
-    }
-    Ok(filter)
-}
-
 impl SearchParams {
+    /// The service's input for these parameters.
+    pub fn input(&self) -> SearchInput {
+        SearchInput {
+            q: self.q.clone(),
+            filters: self.filters.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+            order: self.order,
+            sort: self.sort,
+        }
+    }
+
     /// The search these parameters describe (the export dialog's current view).
     pub fn to_search(&self, now: Millis) -> ApiResult<Search> {
-        let filter = parse_filter(self.q.as_deref(), self.filters.as_deref(), now)?;
-        let from = time_param("from", self.from.as_deref(), now)?;
-        let to = time_param("to", self.to.as_deref(), now)?;
-        if let (Some(f), Some(t)) = (from, to)
-            && f >= t
-        {
-            return Err(ApiError::invalid_field(
-                "to",
-                "after_from",
-                "`to` must be later than `from`.",
-            ));
-        }
-        let limit = self.limit.unwrap_or(query::DEFAULT_LIMIT);
-        if !(1..=query::MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::invalid_field(
-                "limit",
-                "range",
-                format!("`limit` must be between 1 and {}.", query::MAX_LIMIT),
-            ));
-        }
-        let cursor = match &self.cursor {
-            Some(token) => Some(Cursor::decode(token).ok_or_else(|| {
-                ApiError::invalid_field("cursor", "cursor", "`cursor` is not one this server issued; pass `next_cursor` from the previous page.")
-            })?),
-            None => None,
-        };
-        Ok(Search {
-            filter,
-            from,
-            to,
-            order: self.order.unwrap_or_default(),
-            sort: self.sort.unwrap_or_default(),
-            limit,
-            cursor,
-        })
+        self.input().to_search(now)
     }
-}
-
-fn time_param(name: &str, value: Option<&str>, now: Millis) -> ApiResult<Option<Millis>> {
-    value
-        .map(|v| {
-            parse_time_bound(v.trim(), now).ok_or_else(|| {
-                ApiError::invalid_field(name, "time", format!(
-                    "`{name}` must be RFC 3339 (2026-11-01T00:00:00Z), a date (2026-11-01) or relative (30d, 12h, 15m); got {v:?}."
-                ))
-            })
-        })
-        .transpose()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -232,48 +167,24 @@ pub struct SearchResponse {
 
 async fn run_search(
     state: &AppState,
-    principal: &Principal,
-    meta: &RequestMeta,
+    principal: Principal,
+    meta: RequestMeta,
     params: &SearchParams,
 ) -> ApiResult<Response> {
-    principal.require("events:read")?;
-    let org = principal
-        .organization(state, params.organization_id.as_deref())
-        .await?;
-    let mut search = params.to_search(Millis::now())?;
-    access::narrow(principal, &mut search);
+    let caller = Caller::resolve(
+        state,
+        principal,
+        meta,
+        params.organization_id.as_deref(),
+        Scope::EventsRead,
+    )
+    .await?;
+    let input = params.input();
     if let Some(format) = params.format {
-        // Taking the data out is an export: it needs that permission and is always recorded.
-        principal.require("exports")?;
-        let entry = Entry::new("trail.events.exported", "Downloaded the activity log")
-            .metadata("format", format.extension());
-        let entry = [("q", &params.q), ("from", &params.from), ("to", &params.to)]
-            .into_iter()
-            .filter_map(|(key, value)| value.as_ref().map(|v| (key, v)))
-            .fold(entry, |entry, (key, value)| {
-                entry.metadata(key, value.clone())
-            });
-        audit::record(state, principal, meta, &org, entry).await?;
-        return Ok(download(state, org, search, format));
+        let search = search::download(state, &caller, &input, format.extension()).await?;
+        return Ok(download(state, caller.organization_id, search, format));
     }
-    let page = state
-        .store
-        .search(&org, &search)
-        .await
-        .map_err(|e| ApiError::from_store(e, "organization"))?;
-    if params.cursor.is_none() {
-        // One audit event per search: later pages of it are not recorded again.
-        let mut entry = Entry::new("trail.events.searched", "Searched the activity log");
-        for (key, value) in [("q", &params.q), ("from", &params.from), ("to", &params.to)] {
-            if let Some(value) = value {
-                entry = entry.metadata(key, value.clone());
-            }
-        }
-        if let Some(filters) = &params.filters {
-            entry = entry.metadata("filters", filters.len());
-        }
-        audit::record_read(state, principal, meta, &org, entry);
-    }
+    let page = search::page(state, &caller, &input).await?;
     Ok(Json(SearchResponse {
         events: page.events,
         next_cursor: page.next_cursor.map(|c| c.encode()),
@@ -285,7 +196,7 @@ async fn run_search(
 fn download(state: &AppState, org: String, search: Search, format: ExportFormat) -> Response {
     let name = format!(
         "trail-{org}-{}.{}",
-        Millis::now().to_rfc3339().replace([':', '.'], "-"),
+        state.clock.now().to_rfc3339().replace([':', '.'], "-"),
         format.extension()
     );
     let pages = exports::stream::pages(state.store.clone(), org, search);
@@ -320,7 +231,7 @@ pub async fn search_get(
             "Structured `filters` are accepted by POST /v1/events/search.",
         ));
     }
-    run_search(&state, &principal, &meta, &params).await
+    run_search(&state, principal, meta, &params).await
 }
 
 /// Search events with a JSON body (may carry structured `filters`).
@@ -335,7 +246,7 @@ pub async fn search_post(
 ) -> ApiResult<Response> {
     let params: SearchParams =
         extract::json_body(&headers, body, state.settings.limits.max_request_bytes).await?;
-    run_search(&state, &principal, &meta, &params).await
+    run_search(&state, principal, meta, &params).await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -348,21 +259,11 @@ pub struct CountResponse {
     responses((status = 200, body = CountResponse), (status = 400, body = ErrorBody)))]
 pub async fn count(
     State(state): State<AppState>,
-    principal: Principal,
+    caller: ReadCaller,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<CountResponse>> {
-    principal.require("events:read")?;
     let params: SearchParams = extract::query(raw.as_deref())?;
-    let org = principal
-        .organization(&state, params.organization_id.as_deref())
-        .await?;
-    let mut search = params.to_search(Millis::now())?;
-    access::narrow(&principal, &mut search);
-    let count = state
-        .store
-        .count(&org, &search)
-        .await
-        .map_err(|e| ApiError::from_store(e, "organization"))?;
+    let count = search::count(&state, &caller.0, &params.input()).await?;
     Ok(Json(CountResponse { count }))
 }
 
@@ -370,6 +271,10 @@ pub async fn count(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct FacetParams {
+    #[allow(
+        dead_code,
+        reason = "read by the `ReadCaller` extractor; kept so that the parameter is documented and accepted"
+    )]
     organization_id: Option<String>,
     /// One of `action`, `area`, `actor.id`, `actor.email`, `actor.role`, `actor.type`, `source`, `outcome`, `country`.
     field: Option<String>,
@@ -392,64 +297,20 @@ pub struct FacetResponse {
     responses((status = 200, body = FacetResponse), (status = 400, body = ErrorBody)))]
 pub async fn facets(
     State(state): State<AppState>,
-    principal: Principal,
+    caller: ReadCaller,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<FacetResponse>> {
-    principal.require("events:read")?;
     let params: FacetParams = extract::query(raw.as_deref())?;
-    let org = principal
-        .organization(&state, params.organization_id.as_deref())
-        .await?;
-    let names: Vec<String> = FACET_FIELDS.iter().map(Field::name).collect();
-    let name = params.field.ok_or_else(|| {
-        ApiError::invalid_field(
-            "field",
-            "required",
-            format!("`field` is required: one of {}.", names.join(", ")),
-        )
-    })?;
-    let field = FACET_FIELDS
-        .iter()
-        .find(|f| f.name() == name)
-        .ok_or_else(|| {
-            let nearest = names.iter().max_by(|a, b| {
-                strsim::jaro_winkler(a, &name).total_cmp(&strsim::jaro_winkler(b, &name))
-            });
-            let hint = nearest
-                .map(|n| format!(" Did you mean `{n}`?"))
-                .unwrap_or_default();
-            ApiError::invalid_field(
-                "field",
-                "one_of",
-                format!(
-                    "`{name}` cannot be faceted; use one of {}.{hint}",
-                    names.join(", ")
-                ),
-            )
-        })?;
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid_field(
-            "limit",
-            "range",
-            "`limit` must be between 1 and 1000.",
-        ));
-    }
-    let mut search = SearchParams {
+    let input = SearchInput {
         q: params.q,
         from: params.from,
         to: params.to,
-        ..Default::default()
-    }
-    .to_search(Millis::now())?;
-    access::narrow(&principal, &mut search);
-    let values = state
-        .store
-        .facets(&org, &search, field, limit)
-        .await
-        .map_err(|e| ApiError::from_store(e, "organization"))?;
+        ..SearchInput::default()
+    };
+    let name = params.field;
+    let values = search::facets(&state, &caller.0, &input, name.as_deref(), params.limit).await?;
     Ok(Json(FacetResponse {
-        field: name,
+        field: name.unwrap_or_default(),
         values,
     }))
 }
@@ -468,46 +329,13 @@ pub struct EventWithProof {
     responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 pub async fn get_event(
     State(state): State<AppState>,
-    principal: Principal,
-    meta: RequestMeta,
+    caller: ReadCaller,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<EventWithProof>> {
-    principal.require("events:read")?;
-    let params: OrgParam = extract::query(raw.as_deref())?;
-    let org = principal
-        .organization(&state, params.organization_id.as_deref())
-        .await?;
-    let event = state
-        .store
-        .get_event(&org, &id)
-        .await
-        .map_err(|e| ApiError::from_store(e, "event"))?;
-    let restrictions = access::restrictions(&principal);
-    if !restrictions.is_empty() {
-        // Someone allowed only some events learns nothing of the others: the same 404.
-        let mut search = Search {
-            filter: query::Filter {
-                conditions: vec![query::Condition {
-                    field: Field::Id,
-                    negated: false,
-                    matchers: vec![query::Matcher::Eq(event.data.id.clone())],
-                }],
-            },
-            limit: 1,
-            ..Search::default()
-        };
-        access::narrow(&principal, &mut search);
-        if state.store.count(&org, &search).await? == 0 {
-            return Err(ApiError::not_found("event"));
-        }
-    }
-    let entry = Entry::new(
-        "trail.event.viewed",
-        format!("Viewed event {}", event.data.id),
-    )
-    .resource("event", &event.data.id, Some(&event.data.action));
-    audit::record_read(&state, &principal, &meta, &org, entry);
-    let proof = super::log::proof_for_event(&state, &org, event.seq).await;
+    let _: OrgParam = extract::query(raw.as_deref())?;
+    let caller = caller.0;
+    let event = search::event(&state, &caller, &id).await?;
+    let proof = super::log::proof_for_event(&state, &caller.organization_id, event.seq).await;
     Ok(Json(EventWithProof { event, proof }))
 }

@@ -15,18 +15,20 @@ use futures_util::stream;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use trail_core::{Millis, ids};
+use trail_store::Change;
 use trail_store::{ExportJob, ExportStatus};
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use super::events::OrgParam;
 use crate::access;
+use crate::access::Scope;
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::exports::spec::{self, ExportRequest, ExportSpec, Restriction};
 use crate::exports::worker::export_dir;
 use crate::extract;
+use crate::extract::OrgParam;
 use crate::state::AppState;
 
 /// An export job as the API shows it.
@@ -130,14 +132,14 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<ExportView>)> {
-    principal.require("exports")?;
+    principal.require(Scope::Exports)?;
     let request: ExportRequest =
         extract::json_body(&headers, body, state.settings.limits.max_request_bytes).await?;
     let org = principal
         .organization(&state, request.organization_id.as_deref())
         .await?;
     let limits = state.store.org_settings(&org).await?;
-    let now = Millis::now();
+    let now = state.clock.now();
     let (name, mut spec) = spec::resolve(&request, now, &limits)?;
     spec.restricted_to = Restriction::from_conditions(&access::restrictions(&principal))
         .ok_or_else(|| {
@@ -175,7 +177,6 @@ pub async fn create(
         file_name: None,
         file_size: None,
     };
-    state.store.create_export(&job).await?;
     let entry = Entry::new(
         "trail.export.created",
         "Requested an export of the activity log",
@@ -183,7 +184,17 @@ pub async fn create(
     .resource("export", &job.id, Some(&job.name))
     .metadata("record_count", job.record_count)
     .metadata("spec", job.spec.clone());
-    audit::record(&state, &principal, &meta, &job.organization_id, entry).await?;
+    // The job and its audit event are stored together: an export is never queued unrecorded.
+    let change = Change::CreateExport(job.clone());
+    audit::change(
+        &state,
+        &principal,
+        &meta,
+        &job.organization_id,
+        change,
+        |_| Some(entry),
+    )
+    .await?;
     state.export_queue.notify();
     metrics::counter!("trail_exports_created_total").increment(1);
     Ok((StatusCode::CREATED, Json(job.into())))
@@ -213,7 +224,7 @@ async fn authorize(
     principal: &Principal,
     raw: Option<&str>,
 ) -> ApiResult<String> {
-    principal.require("exports")?;
+    principal.require(Scope::Exports)?;
     let params: OrgParam = extract::query(raw)?;
     principal
         .organization(state, params.organization_id())

@@ -15,6 +15,7 @@ use trail_store::proofs::{self, ProveError};
 use utoipa::IntoParams;
 
 use super::ErrorBody;
+use crate::access::Scope;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract;
@@ -65,7 +66,7 @@ pub async fn checkpoint(
     principal: Principal,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<impl IntoResponse> {
-    principal.require("events:read")?;
+    principal.require(Scope::EventsRead)?;
     let params: CheckpointParams = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id.as_deref())
@@ -101,7 +102,7 @@ pub async fn inclusion(
     principal: Principal,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<InclusionProof>> {
-    principal.require("events:read")?;
+    principal.require(Scope::EventsRead)?;
     let params: InclusionParams = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id.as_deref())
@@ -127,7 +128,7 @@ pub async fn consistency(
     principal: Principal,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<ConsistencyProof>> {
-    principal.require("events:read")?;
+    principal.require(Scope::EventsRead)?;
     let params: ConsistencyParams = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id.as_deref())

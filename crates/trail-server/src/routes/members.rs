@@ -8,15 +8,17 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Deserializer, Serialize};
-use trail_core::{Millis, ids};
+use trail_core::ids;
+use trail_store::{Change, Changed};
 use trail_store::{Member, MemberUpdate, OWNER_ROLE, StoreError, User};
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use super::events::OrgParam;
+use crate::access::Permission;
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::OrgParam;
 use crate::state::AppState;
 use crate::{access, extract, password};
 
@@ -69,7 +71,7 @@ pub async fn list(
     principal: Principal,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<MemberList>> {
-    principal.require_permission("members:manage")?;
+    principal.require_permission(Permission::MembersManage)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id())
@@ -87,7 +89,7 @@ pub async fn get_one(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Member>> {
-    principal.require_permission("members:manage")?;
+    principal.require_permission(Permission::MembersManage)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id())
@@ -112,7 +114,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Member>)> {
-    principal.require_permission("members:manage")?;
+    principal.require_permission(Permission::MembersManage)?;
     let req: CreateMember = extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let org = principal
         .organization(&state, req.organization_id.as_deref())
@@ -140,7 +142,7 @@ pub async fn create(
             )
             .with_details([serde_json::json!({"field": "password", "rule": "existing_account"})]));
         }
-        Some(user) => user,
+        Some(user) => Ok(user),
         None => {
             let password = req.password.ok_or_else(|| {
                 ApiError::invalid_field(
@@ -165,38 +167,47 @@ pub async fn create(
                 .await
                 .map_err(ApiError::internal)?
                 .map_err(ApiError::internal)?;
-            let user = User {
+            // The account is created with the membership and its audit event, all or nothing.
+            Err(User {
                 id: ids::new_user_id(),
                 email: email.to_owned(),
                 name: name.to_owned(),
                 password_hash: Some(hash),
-                created_at: Millis::now(),
-            };
-            state
-                .store
-                .create_user(user)
-                .await
-                .map_err(|e| ApiError::from_store(e, "user"))?
+                created_at: state.clock.now(),
+            })
         }
     };
-    let member = state
-        .store
-        .add_member(
-            &org,
-            &user.id,
-            &req.role,
-            actor_id.as_deref(),
-            Millis::now(),
+    let (user_id, new_user) = match user {
+        Ok(existing) => (existing.id, None),
+        Err(new) => (new.id.clone(), Some(new)),
+    };
+    let change = Change::AddMember {
+        new_user,
+        user_id,
+        role: req.role.clone(),
+        actor_id,
+        at: state.clock.now(),
+    };
+    let changed = audit::change(&state, &principal, &meta, &org, change, |changed| {
+        let Changed::Member(member) = changed else {
+            return None;
+        };
+        Some(
+            Entry::new(
+                "trail.member.added",
+                format!("Added {} as {}", member.email, member.role),
+            )
+            .resource("member", &member.user_id, Some(&member.name))
+            .change("role", serde_json::Value::Null, member.role.clone()),
         )
-        .await
-        .map_err(|e| ApiError::from_store(e, "organization"))?;
-    let entry = Entry::new(
-        "trail.member.added",
-        format!("Added {} as {}", member.email, member.role),
-    )
-    .resource("member", &member.user_id, Some(&member.name))
-    .change("role", serde_json::Value::Null, member.role.clone());
-    audit::record(&state, &principal, &meta, &org, entry).await?;
+    })
+    .await
+    .map_err(|e| ApiError::from_store(e, "organization"))?;
+    let Changed::Member(member) = changed else {
+        return Err(ApiError::internal(format!(
+            "adding a member answered {changed:?}"
+        )));
+    };
     Ok((StatusCode::CREATED, Json(member)))
 }
 
@@ -212,7 +223,7 @@ pub async fn update(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Member>> {
-    principal.require_permission("members:manage")?;
+    principal.require_permission(Permission::MembersManage)?;
     let req: UpdateMember = extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let org = principal
         .organization(&state, req.organization_id.as_deref())
@@ -235,38 +246,46 @@ pub async fn update(
         Some(value) => Some(check_actor_id(value.as_deref())?),
         None => None,
     };
+    let now = state.clock.now();
     let update = MemberUpdate {
         role: req.role.clone(),
         actor_id,
-        deactivated_at: req.active.map(|active| (!active).then(Millis::now)),
+        deactivated_at: req.active.map(|active| (!active).then_some(now)),
     };
-    let after = state
-        .store
-        .update_member(&org, &id, update)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(message) => {
-                ApiError::new(StatusCode::CONFLICT, "last_owner", message)
-            }
-            other => ApiError::from_store(other, "member"),
-        })?;
-    let mut entry = Entry::new(
-        "trail.member.updated",
-        format!("Changed member {}", after.email),
-    )
-    .resource("member", &after.user_id, Some(&after.name));
-    if before.role != after.role {
-        entry = entry.change("role", before.role.clone(), after.role.clone());
-    }
-    if before.actor_id != after.actor_id {
-        entry = entry.change("actor_id", before.actor_id.clone(), after.actor_id.clone());
-    }
-    if before.is_active() != after.is_active() {
-        entry = entry.change("active", before.is_active(), after.is_active());
-    }
-    if !entry.changes.is_empty() {
-        audit::record(&state, &principal, &meta, &org, entry).await?;
-    }
+    let change = Change::UpdateMember {
+        user_id: id.clone(),
+        update,
+    };
+    let changed = audit::change(&state, &principal, &meta, &org, change, move |changed| {
+        let Changed::Member(after) = changed else {
+            return None;
+        };
+        let mut entry = Entry::new(
+            "trail.member.updated",
+            format!("Changed member {}", after.email),
+        )
+        .resource("member", &after.user_id, Some(&after.name));
+        if before.role != after.role {
+            entry = entry.change("role", before.role.clone(), after.role.clone());
+        }
+        if before.actor_id != after.actor_id {
+            entry = entry.change("actor_id", before.actor_id.clone(), after.actor_id.clone());
+        }
+        if before.is_active() != after.is_active() {
+            entry = entry.change("active", before.is_active(), after.is_active());
+        }
+        (!entry.changes.is_empty()).then_some(entry)
+    })
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "last_owner", message),
+        other => ApiError::from_store(other, "member"),
+    })?;
+    let Changed::Member(after) = changed else {
+        return Err(ApiError::internal(format!(
+            "updating a member answered {changed:?}"
+        )));
+    };
     Ok(Json(after))
 }
 

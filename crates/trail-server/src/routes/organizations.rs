@@ -10,6 +10,7 @@ use trail_store::Organization;
 use utoipa::ToSchema;
 
 use super::ErrorBody;
+use crate::access::Scope;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract;
@@ -69,7 +70,7 @@ pub async fn list(
             orgs
         }
         _ => {
-            principal.require("admin")?;
+            principal.require(Scope::Admin)?;
             state.store.list_organizations().await?
         }
     };
@@ -93,7 +94,7 @@ pub async fn get_one(
             .ok_or_else(|| ApiError::not_found("organization"))?,
         _ => {
             if principal.is_instance_level() {
-                principal.require("admin")?;
+                principal.require(Scope::Admin)?;
             }
             principal.organization(&state, Some(&id)).await?
         }
@@ -115,5 +116,5 @@ fn require_instance_admin(principal: &Principal) -> ApiResult<()> {
             "Only the operator credential or an instance-level admin key can create organizations.",
         ));
     }
-    principal.require("admin")
+    principal.require(Scope::Admin)
 }

@@ -1,22 +1,24 @@
 //! `/v1/roles`: the built-in roles and the organization's custom roles, each a named set of
-//! permissions (`access::PERMISSIONS`). Custom roles are created and deleted (not while held).
+//! permissions (`access::Permission`). Custom roles are created and deleted (not while held).
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use trail_core::{Millis, ids};
+use trail_core::ids;
+use trail_store::Change;
 use trail_store::{BUILT_IN_ROLES, Role};
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use super::events::OrgParam;
-use crate::access::{self, PERMISSIONS};
+use crate::access::Permission;
+use crate::access::{self, PERMISSION_NAMES};
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract;
+use crate::extract::OrgParam;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -52,7 +54,7 @@ pub async fn list(
     principal: Principal,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<RoleList>> {
-    principal.require_permission("members:manage")?;
+    principal.require_permission(Permission::MembersManage)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id())
@@ -65,7 +67,7 @@ pub async fn list(
             permissions: access::built_in_permissions(id)
                 .unwrap_or_default()
                 .iter()
-                .map(|p| (*p).to_owned())
+                .map(|p| p.as_str().to_owned())
                 .collect(),
             built_in: true,
         })
@@ -96,7 +98,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Role>)> {
-    principal.require_permission("members:manage")?;
+    principal.require_permission(Permission::MembersManage)?;
     let req: CreateRole = extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let org = principal
         .organization(&state, req.organization_id.as_deref())
@@ -112,25 +114,35 @@ pub async fn create(
             format!("`{name}` is a built-in role."),
         ));
     }
-    extract::one_or_more_of("permissions", &req.permissions, &PERMISSIONS, "permission")?;
+    extract::one_or_more_of(
+        "permissions",
+        &req.permissions,
+        &PERMISSION_NAMES,
+        "permission",
+    )?;
     let mut permissions = req.permissions.clone();
     permissions.sort();
     permissions.dedup();
-    let role = state
-        .store
-        .create_role(Role {
-            organization_id: org.clone(),
-            id: ids::new_role_id(),
-            name: name.to_owned(),
-            permissions,
-            created_at: Millis::now(),
-        })
-        .await
-        .map_err(|e| ApiError::from_store(e, "organization"))?;
+    let role = Role {
+        organization_id: org.clone(),
+        id: ids::new_role_id(),
+        name: name.to_owned(),
+        permissions,
+        created_at: state.clock.now(),
+    };
     let entry = Entry::new("trail.role.created", format!("Created role {}", role.name))
         .resource("role", &role.id, Some(&role.name))
         .metadata("permissions", role.permissions.clone());
-    audit::record(&state, &principal, &meta, &org, entry).await?;
+    audit::change(
+        &state,
+        &principal,
+        &meta,
+        &org,
+        Change::CreateRole(role.clone()),
+        |_| Some(entry),
+    )
+    .await
+    .map_err(|e| ApiError::from_store(e, "organization"))?;
     Ok((StatusCode::CREATED, Json(role)))
 }
 
@@ -144,7 +156,7 @@ pub async fn delete(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<StatusCode> {
-    principal.require_permission("members:manage")?;
+    principal.require_permission(Permission::MembersManage)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id())
@@ -161,16 +173,20 @@ pub async fn delete(
         .get_role(&org, &id)
         .await
         .map_err(|e| ApiError::from_store(e, "role"))?;
-    state
-        .store
-        .delete_role(&org, &id)
-        .await
-        .map_err(|e| ApiError::from_store(e, "role"))?;
     let entry = Entry::new("trail.role.deleted", format!("Deleted role {}", role.name)).resource(
         "role",
         &role.id,
         Some(&role.name),
     );
-    audit::record(&state, &principal, &meta, &org, entry).await?;
+    audit::change(
+        &state,
+        &principal,
+        &meta,
+        &org,
+        Change::DeleteRole { id },
+        |_| Some(entry),
+    )
+    .await
+    .map_err(|e| ApiError::from_store(e, "role"))?;
     Ok(StatusCode::NO_CONTENT)
 }

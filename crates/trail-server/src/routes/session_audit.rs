@@ -34,7 +34,13 @@ pub async fn created(
         &user.id,
         Some(&user.email),
     );
-    audit::record_as(state, actor(user, role), meta, organization_id, entry).await
+    audit::record_as(
+        state,
+        audit::Actor::person(actor(user, role), meta),
+        organization_id,
+        entry,
+    )
+    .await
 }
 
 /// A sign-out, in the organization the session worked in.
@@ -73,8 +79,7 @@ pub async fn failed(state: &AppState, meta: &RequestMeta, user: &User) {
         entry.outcome = Some("failure");
         if let Err(err) = audit::record_as(
             state,
-            actor(user, Some(&membership.role)),
-            meta,
+            audit::Actor::person(actor(user, Some(&membership.role)), meta),
             &membership.organization_id,
             entry,
         )

@@ -39,7 +39,8 @@ pub struct MembershipView {
     /// A built-in role (`owner` …) or a custom role's id.
     role: String,
     role_name: String,
-    permissions: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    permissions: Vec<crate::access::Permission>,
 }
 
 /// Sign in with email and password.
@@ -103,7 +104,7 @@ pub async fn login(
         None => memberships[0].organization_id.clone(),
     };
     let (token, csrf) = (ids::new_secret(""), ids::new_secret(""));
-    let now = Millis::now();
+    let now = state.clock.now();
     let ttl = state.settings.session_ttl;
     state
         .store
@@ -158,7 +159,7 @@ pub async fn logout(
     session_audit::ended(&state, &meta, &principal, member).await?;
     state
         .store
-        .delete_session(member.session_hash, Millis::now())
+        .delete_session(member.session_hash, state.clock.now())
         .await?;
     let secure = secure(&state, &headers);
     let mut response = StatusCode::NO_CONTENT.into_response();

@@ -8,15 +8,17 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use serde::{Deserialize, Deserializer, Serialize};
 use trail_core::{FieldError, Millis};
+use trail_store::Change;
 use trail_store::OrgSettings;
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use super::events::OrgParam;
+use crate::access::{Permission, Scope};
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract;
+use crate::extract::OrgParam;
 use crate::state::AppState;
 
 /// Largest value of either setting: a hundred years.
@@ -70,7 +72,7 @@ pub async fn get_settings(
     principal: Principal,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<SettingsView>> {
-    principal.require("exports")?;
+    principal.require(Scope::Exports)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
     let org = principal
         .organization(&state, params.organization_id())
@@ -89,7 +91,7 @@ pub async fn patch_settings(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<SettingsView>> {
-    principal.require_permission("settings:manage")?;
+    principal.require_permission(Permission::SettingsManage)?;
     let patch: SettingsPatch =
         extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let org = principal
@@ -121,8 +123,7 @@ pub async fn patch_settings(
     if let Some(window) = patch.max_export_window_days {
         settings.max_export_window_days = window;
     }
-    settings.updated_at = Some(Millis::now());
-    state.store.put_org_settings(&org, &settings).await?;
+    settings.updated_at = Some(state.clock.now());
     let mut entry = Entry::new(
         "trail.settings.updated",
         "Changed the organization's settings",
@@ -141,6 +142,7 @@ pub async fn patch_settings(
             settings.max_export_window_days,
         );
     }
-    audit::record(&state, &principal, &meta, &org, entry).await?;
+    let change = Change::PutOrgSettings(settings.clone());
+    audit::change(&state, &principal, &meta, &org, change, |_| Some(entry)).await?;
     Ok(Json(view(org, settings)))
 }

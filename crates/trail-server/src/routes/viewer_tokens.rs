@@ -11,6 +11,7 @@ use trail_core::Millis;
 use utoipa::ToSchema;
 
 use super::ErrorBody;
+use crate::access::Permission;
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -61,7 +62,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<CreatedViewerToken>)> {
-    principal.require_permission("api_keys:manage")?;
+    principal.require_permission(Permission::ApiKeysManage)?;
     let req: CreateViewerToken =
         extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let org = principal
@@ -93,7 +94,7 @@ pub async fn create(
             "`areas` must list at least one area, none empty.",
         ));
     }
-    let now = Millis::now();
+    let now = state.clock.now();
     let expires_at = now.plus_ms(ttl as i64 * 1000);
     let claims = ViewerClaims {
         org: org.clone(),

@@ -14,15 +14,16 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use trail_core::Millis;
-use trail_store::SavedView;
+use trail_store::{Change, SavedView};
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use super::events::OrgParam;
+use crate::access::{Permission, Scope};
 use crate::audit::{self, Entry, RequestMeta};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract;
+use crate::extract::OrgParam;
 use crate::state::AppState;
 
 const MAX_NAME_CHARS: usize = 200;
@@ -71,7 +72,7 @@ pub struct ViewList {
 
 /// Who owns the views a caller makes.
 fn owner(principal: &Principal) -> ApiResult<String> {
-    principal.require("events:read")?;
+    principal.require(Scope::EventsRead)?;
     match principal {
         Principal::Operator => Ok("operator".into()),
         Principal::Key(key) => Ok(key.id.clone()),
@@ -83,7 +84,10 @@ fn owner(principal: &Principal) -> ApiResult<String> {
 }
 
 fn may_edit(principal: &Principal, me: &str, view: &SavedView) -> bool {
-    view.owner == me || principal.require_permission("members:manage").is_ok()
+    view.owner == me
+        || principal
+            .require_permission(Permission::MembersManage)
+            .is_ok()
 }
 
 fn answer(principal: &Principal, me: &str, view: SavedView) -> ViewAnswer {
@@ -175,7 +179,7 @@ pub async fn create(
         .as_deref()
         .map(str::trim)
         .ok_or_else(|| ApiError::invalid_field("name", "required", "`name` is required."))?;
-    let now = Millis::now();
+    let now = state.clock.now();
     let view = SavedView {
         organization_id: org.clone(),
         id: trail_core::ids::new_view_id(),
@@ -187,7 +191,6 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    state.store.put_view(view.clone()).await?;
     let entry = Entry::new("trail.view.created", format!("Saved the view {name:?}"))
         .resource("view", &view.id, Some(name))
         .metadata("shared", view.shared)
@@ -195,7 +198,16 @@ pub async fn create(
             "filters",
             serde_json::from_str::<Value>(&view.filters).unwrap_or_default(),
         );
-    audit::record(&state, &principal, &meta, &org, entry).await?;
+    audit::change(
+        &state,
+        &principal,
+        &meta,
+        &org,
+        Change::PutView(view.clone()),
+        move |_| Some(entry),
+    )
+    .await
+    .map_err(|e| ApiError::from_store(e, "view"))?;
     Ok((StatusCode::CREATED, Json(answer(&principal, &me, view))))
 }
 
@@ -253,8 +265,7 @@ pub async fn update(
     if let Some(filters) = body.filters {
         view.filters = Value::Object(filters).to_string();
     }
-    view.updated_at = Millis::now();
-    state.store.put_view(view.clone()).await?;
+    view.updated_at = state.clock.now();
     let mut entry = Entry::new(
         "trail.view.updated",
         format!("Changed the view {:?}", view.name),
@@ -273,7 +284,16 @@ pub async fn update(
         let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or_default();
         entry = entry.change("filters", parse(&old.filters), parse(&view.filters));
     }
-    audit::record(&state, &principal, &meta, &org, entry).await?;
+    audit::change(
+        &state,
+        &principal,
+        &meta,
+        &org,
+        Change::PutView(view.clone()),
+        move |_| Some(entry),
+    )
+    .await
+    .map_err(|e| ApiError::from_store(e, "view"))?;
     Ok(Json(answer(&principal, &me, view)))
 }
 
@@ -298,12 +318,20 @@ pub async fn delete(
             "Only the view's owner or someone who manages members may delete a shared view.",
         ));
     }
-    state.store.delete_view(&org, &id).await?;
     let entry = Entry::new(
         "trail.view.deleted",
         format!("Deleted the view {:?}", view.name),
     )
     .resource("view", &view.id, Some(&view.name));
-    audit::record(&state, &principal, &meta, &org, entry).await?;
+    audit::change(
+        &state,
+        &principal,
+        &meta,
+        &org,
+        Change::DeleteView { id },
+        move |_| Some(entry),
+    )
+    .await
+    .map_err(|e| ApiError::from_store(e, "view"))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -122,6 +122,20 @@ impl TestApp {
     }
 
     pub async fn on_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::on_with_clock(
+            backend,
+            adjust,
+            std::sync::Arc::new(trail_server::clock::SystemClock),
+        )
+        .await
+    }
+
+    /// An app whose clock is `clock` (a `TestClock` that the test advances instead of sleeping).
+    pub async fn on_with_clock(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Settings),
+        clock: std::sync::Arc<dyn trail_server::clock::Clock>,
+    ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::for_tests(dir.path(), OPERATOR);
         let database = match backend {
@@ -135,7 +149,9 @@ impl TestApp {
             }
         };
         adjust(&mut settings);
-        let app = trail_server::build(settings).await.unwrap();
+        let app = trail_server::build_with_clock(settings, clock)
+            .await
+            .unwrap();
         let guard = Guard {
             _dir: dir,
             _database: database,

@@ -13,6 +13,7 @@
 mod access;
 mod admin;
 mod append;
+mod audited;
 mod exports;
 pub mod fixtures;
 mod integrity;
@@ -25,6 +26,7 @@ mod search_values;
 pub use access::*;
 pub use admin::*;
 pub use append::*;
+pub use audited::*;
 pub use exports::*;
 pub use integrity::*;
 pub use pages::*;
@@ -93,6 +95,10 @@ macro_rules! conformance_tests {
             export_jobs_lifecycle,
             retention_removes_a_prefix_and_keeps_proofs,
             retention_can_remove_every_event,
+            audited_change_commits_with_its_event,
+            a_refused_audit_event_rolls_the_change_back,
+            a_failed_audit_append_rolls_the_change_back,
+            a_failed_change_records_nothing,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

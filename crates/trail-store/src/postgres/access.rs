@@ -2,7 +2,7 @@
 //! the `Store` trait. A membership change and the "at least one owner" check run in one
 //! transaction that locks the organization's owners, so two nodes cannot each remove the last one.
 
-use deadpool_postgres::Client;
+use deadpool_postgres::{Client, GenericClient, Transaction};
 use tokio_postgres::Row;
 use trail_core::Millis;
 
@@ -10,7 +10,7 @@ use super::admin::get_organization;
 use super::error::{conflict_or, db_error};
 use crate::{Member, MemberUpdate, OWNER_ROLE, Result, Role, Session, StoreError, User};
 
-pub(super) async fn create_user(client: &Client, user: &User) -> Result<()> {
+pub(super) async fn create_user(client: &impl GenericClient, user: &User) -> Result<()> {
     client
         .execute(
             "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -33,7 +33,7 @@ fn read_user(row: &Row) -> User {
     }
 }
 
-pub(super) async fn get_user(client: &Client, id: &str) -> Result<User> {
+pub(super) async fn get_user(client: &impl GenericClient, id: &str) -> Result<User> {
     let row = client
         .query_opt(&format!("{USER_COLUMNS} WHERE id = $1"), &[&id])
         .await
@@ -41,7 +41,10 @@ pub(super) async fn get_user(client: &Client, id: &str) -> Result<User> {
     row.as_ref().map(read_user).ok_or(StoreError::NotFound)
 }
 
-pub(super) async fn find_user_by_email(client: &Client, email: &str) -> Result<Option<User>> {
+pub(super) async fn find_user_by_email(
+    client: &impl GenericClient,
+    email: &str,
+) -> Result<Option<User>> {
     let row = client
         .query_opt(
             &format!("{USER_COLUMNS} WHERE lower(email) = lower($1)"),
@@ -69,7 +72,7 @@ fn read_member(row: &Row) -> Member {
 }
 
 pub(super) async fn add_member(
-    client: &Client,
+    client: &impl GenericClient,
     organization_id: &str,
     user_id: &str,
     role: &str,
@@ -90,7 +93,7 @@ pub(super) async fn add_member(
 }
 
 pub(super) async fn get_member(
-    client: &Client,
+    client: &impl GenericClient,
     organization_id: &str,
     user_id: &str,
 ) -> Result<Member> {
@@ -104,7 +107,10 @@ pub(super) async fn get_member(
     row.as_ref().map(read_member).ok_or(StoreError::NotFound)
 }
 
-pub(super) async fn list_members(client: &Client, organization_id: &str) -> Result<Vec<Member>> {
+pub(super) async fn list_members(
+    client: &impl GenericClient,
+    organization_id: &str,
+) -> Result<Vec<Member>> {
     get_organization(client, organization_id).await?;
     let rows = client
         .query(
@@ -125,6 +131,18 @@ pub(super) async fn update_member(
     update: &MemberUpdate,
 ) -> Result<Member> {
     let tx = client.transaction().await.map_err(db_error)?;
+    let member = update_member_in(&tx, organization_id, user_id, update).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(member)
+}
+
+/// [`update_member`] inside a transaction the caller commits.
+pub(super) async fn update_member_in(
+    tx: &Transaction<'_>,
+    organization_id: &str,
+    user_id: &str,
+    update: &MemberUpdate,
+) -> Result<Member> {
     // Lock the organization's active owners (and the row being changed) first: a concurrent
     // change of another owner waits, then sees this one's result.
     let locked = tx
@@ -176,11 +194,13 @@ pub(super) async fn update_member(
     if was_owner && owners == 0 {
         return Err(StoreError::last_owner());
     }
-    tx.commit().await.map_err(db_error)?;
-    get_member(client, organization_id, user_id).await
+    get_member(tx, organization_id, user_id).await
 }
 
-pub(super) async fn memberships_of_user(client: &Client, user_id: &str) -> Result<Vec<Member>> {
+pub(super) async fn memberships_of_user(
+    client: &impl GenericClient,
+    user_id: &str,
+) -> Result<Vec<Member>> {
     let rows = client
         .query(
             &format!(
@@ -193,7 +213,7 @@ pub(super) async fn memberships_of_user(client: &Client, user_id: &str) -> Resul
     Ok(rows.iter().map(read_member).collect())
 }
 
-pub(super) async fn create_role(client: &Client, role: &Role) -> Result<()> {
+pub(super) async fn create_role(client: &impl GenericClient, role: &Role) -> Result<()> {
     get_organization(client, &role.organization_id).await?;
     client
         .execute(
@@ -224,7 +244,11 @@ fn read_role(row: &Row) -> Role {
     }
 }
 
-pub(super) async fn get_role(client: &Client, organization_id: &str, id: &str) -> Result<Role> {
+pub(super) async fn get_role(
+    client: &impl GenericClient,
+    organization_id: &str,
+    id: &str,
+) -> Result<Role> {
     let row = client
         .query_opt(
             &format!("{ROLE_COLUMNS} WHERE organization_id = $1 AND id = $2"),
@@ -235,7 +259,10 @@ pub(super) async fn get_role(client: &Client, organization_id: &str, id: &str) -
     row.as_ref().map(read_role).ok_or(StoreError::NotFound)
 }
 
-pub(super) async fn list_roles(client: &Client, organization_id: &str) -> Result<Vec<Role>> {
+pub(super) async fn list_roles(
+    client: &impl GenericClient,
+    organization_id: &str,
+) -> Result<Vec<Role>> {
     get_organization(client, organization_id).await?;
     let rows = client
         .query(
@@ -253,6 +280,16 @@ pub(super) async fn delete_role(
     id: &str,
 ) -> Result<()> {
     let tx = client.transaction().await.map_err(db_error)?;
+    delete_role_in(&tx, organization_id, id).await?;
+    tx.commit().await.map_err(db_error)
+}
+
+/// [`delete_role`] inside a transaction the caller commits.
+pub(super) async fn delete_role_in(
+    tx: &Transaction<'_>,
+    organization_id: &str,
+    id: &str,
+) -> Result<()> {
     let deleted = tx
         .query_opt(
             "DELETE FROM roles WHERE organization_id = $1 AND id = $2 RETURNING id",
@@ -274,10 +311,10 @@ pub(super) async fn delete_role(
     if holders > 0 {
         return Err(StoreError::role_in_use());
     }
-    tx.commit().await.map_err(db_error)
+    Ok(())
 }
 
-pub(super) async fn create_session(client: &Client, session: &Session) -> Result<()> {
+pub(super) async fn create_session(client: &impl GenericClient, session: &Session) -> Result<()> {
     client
         .execute(
             "INSERT INTO sessions (token_hash, csrf_hash, user_id, organization_id, created_at, \
@@ -297,7 +334,7 @@ pub(super) async fn create_session(client: &Client, session: &Session) -> Result
 }
 
 pub(super) async fn find_session(
-    client: &Client,
+    client: &impl GenericClient,
     token_hash: &[u8; 32],
 ) -> Result<Option<Session>> {
     let row = client
@@ -323,7 +360,7 @@ pub(super) async fn find_session(
 }
 
 pub(super) async fn delete_session(
-    client: &Client,
+    client: &impl GenericClient,
     token_hash: &[u8; 32],
     now: Millis,
 ) -> Result<()> {

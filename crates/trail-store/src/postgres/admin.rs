@@ -1,7 +1,7 @@
 //! Organizations, API keys and instance settings: the statements behind the administrative parts
 //! of the `Store` trait.
 
-use deadpool_postgres::Client;
+use deadpool_postgres::{Client, GenericClient};
 use tokio_postgres::Row;
 use trail_core::Millis;
 use trail_core::event::GENESIS_PREV;
@@ -44,7 +44,10 @@ fn read_org(row: &Row) -> Organization {
     }
 }
 
-pub(super) async fn get_organization(client: &Client, id: &str) -> Result<Organization> {
+pub(super) async fn get_organization(
+    client: &impl GenericClient,
+    id: &str,
+) -> Result<Organization> {
     let statement = client
         .prepare_cached(&format!("{ORG_COLUMNS} WHERE organization_id = $1"))
         .await
@@ -56,21 +59,21 @@ pub(super) async fn get_organization(client: &Client, id: &str) -> Result<Organi
     row.as_ref().map(read_org).ok_or(StoreError::NotFound)
 }
 
-pub(super) async fn list_organizations(client: &Client) -> Result<Vec<Organization>> {
+pub(super) async fn list_organizations(client: &impl GenericClient) -> Result<Vec<Organization>> {
     let sql = format!("{ORG_COLUMNS} ORDER BY created_at, organization_id");
     let rows = client.query(&sql, &[]).await.map_err(db_error)?;
     Ok(rows.iter().map(read_org).collect())
 }
 
 /// The key's `organization_id` column, after checking that the organization exists.
-async fn owner(client: &Client, organization_id: Option<&str>) -> Result<String> {
+async fn owner(client: &impl GenericClient, organization_id: Option<&str>) -> Result<String> {
     match organization_id {
         None => Ok(INSTANCE.to_owned()),
         Some(id) => get_organization(client, id).await.map(|org| org.id),
     }
 }
 
-pub(super) async fn create_api_key(client: &Client, key: &ApiKey) -> Result<()> {
+pub(super) async fn create_api_key(client: &impl GenericClient, key: &ApiKey) -> Result<()> {
     let owner = owner(client, key.organization_id.as_deref()).await?;
     let millis = |m: Option<Millis>| m.map(|m| m.0);
     client
@@ -118,7 +121,7 @@ fn read_key(row: &Row) -> ApiKey {
 }
 
 pub(super) async fn find_api_key(
-    client: &Client,
+    client: &impl GenericClient,
     secret_hash: &[u8; 32],
 ) -> Result<Option<ApiKey>> {
     let statement = client
@@ -135,7 +138,7 @@ pub(super) async fn find_api_key(
 }
 
 pub(super) async fn list_api_keys(
-    client: &Client,
+    client: &impl GenericClient,
     organization_id: Option<&str>,
 ) -> Result<Vec<ApiKey>> {
     let owner = owner(client, organization_id).await?;
@@ -147,7 +150,7 @@ pub(super) async fn list_api_keys(
 }
 
 pub(super) async fn revoke_api_key(
-    client: &Client,
+    client: &impl GenericClient,
     organization_id: Option<&str>,
     id: &str,
     at: Millis,
@@ -164,7 +167,7 @@ pub(super) async fn revoke_api_key(
     row.as_ref().map(read_key).ok_or(StoreError::NotFound)
 }
 
-pub(super) async fn touch_api_key(client: &Client, id: &str, at: Millis) -> Result<()> {
+pub(super) async fn touch_api_key(client: &impl GenericClient, id: &str, at: Millis) -> Result<()> {
     let statement = client
         .prepare_cached(
             "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 \
@@ -179,7 +182,10 @@ pub(super) async fn touch_api_key(client: &Client, id: &str, at: Millis) -> Resu
         .map_err(db_error)
 }
 
-pub(super) async fn get_instance_setting(client: &Client, key: &str) -> Result<Option<String>> {
+pub(super) async fn get_instance_setting(
+    client: &impl GenericClient,
+    key: &str,
+) -> Result<Option<String>> {
     let row = client
         .query_opt(
             "SELECT value FROM instance_settings WHERE key = $1",
@@ -190,7 +196,11 @@ pub(super) async fn get_instance_setting(client: &Client, key: &str) -> Result<O
     Ok(row.map(|r| r.get(0)))
 }
 
-pub(super) async fn init_instance_setting(client: &Client, key: &str, value: &str) -> Result<bool> {
+pub(super) async fn init_instance_setting(
+    client: &impl GenericClient,
+    key: &str,
+    value: &str,
+) -> Result<bool> {
     client
         .execute(
             "INSERT INTO instance_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
@@ -201,7 +211,11 @@ pub(super) async fn init_instance_setting(client: &Client, key: &str, value: &st
         .map_err(db_error)
 }
 
-pub(super) async fn put_instance_setting(client: &Client, key: &str, value: &str) -> Result<()> {
+pub(super) async fn put_instance_setting(
+    client: &impl GenericClient,
+    key: &str,
+    value: &str,
+) -> Result<()> {
     client
         .execute(
             "INSERT INTO instance_settings (key, value) VALUES ($1, $2) \

@@ -1,14 +1,17 @@
 //! Per-organization settings and export jobs: the statements behind the exports part of the
 //! `Store` trait.
 
-use deadpool_postgres::Client;
+use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 use trail_core::Millis;
 
 use super::error::{conflict_or, db_error};
 use crate::{ExportJob, ExportStatus, OrgSettings, Result, StoreError};
 
-pub(super) async fn org_settings(client: &Client, organization_id: &str) -> Result<OrgSettings> {
+pub(super) async fn org_settings(
+    client: &impl GenericClient,
+    organization_id: &str,
+) -> Result<OrgSettings> {
     let row = client
         .query_opt(
             "SELECT retention_days, max_export_window_days, updated_at FROM org_settings \
@@ -27,7 +30,7 @@ pub(super) async fn org_settings(client: &Client, organization_id: &str) -> Resu
 }
 
 pub(super) async fn put_org_settings(
-    client: &Client,
+    client: &impl GenericClient,
     organization_id: &str,
     settings: &OrgSettings,
 ) -> Result<()> {
@@ -76,7 +79,7 @@ fn read_job(row: &Row) -> ExportJob {
     }
 }
 
-pub(super) async fn create_export(client: &Client, job: &ExportJob) -> Result<()> {
+pub(super) async fn create_export(client: &impl GenericClient, job: &ExportJob) -> Result<()> {
     client
         .execute(
             &format!(
@@ -107,7 +110,7 @@ pub(super) async fn create_export(client: &Client, job: &ExportJob) -> Result<()
 }
 
 pub(super) async fn get_export(
-    client: &Client,
+    client: &impl GenericClient,
     organization_id: &str,
     id: &str,
 ) -> Result<ExportJob> {
@@ -123,7 +126,10 @@ pub(super) async fn get_export(
     row.as_ref().map(read_job).ok_or(StoreError::NotFound)
 }
 
-pub(super) async fn list_exports(client: &Client, organization_id: &str) -> Result<Vec<ExportJob>> {
+pub(super) async fn list_exports(
+    client: &impl GenericClient,
+    organization_id: &str,
+) -> Result<Vec<ExportJob>> {
     let rows = client
         .query(
             &format!(
@@ -138,7 +144,7 @@ pub(super) async fn list_exports(client: &Client, organization_id: &str) -> Resu
 }
 
 pub(super) async fn exports_in_status(
-    client: &Client,
+    client: &impl GenericClient,
     status: ExportStatus,
 ) -> Result<Vec<ExportJob>> {
     let rows = client
@@ -153,7 +159,7 @@ pub(super) async fn exports_in_status(
     Ok(rows.iter().map(read_job).collect())
 }
 
-pub(super) async fn update_export(client: &Client, job: &ExportJob) -> Result<()> {
+pub(super) async fn update_export(client: &impl GenericClient, job: &ExportJob) -> Result<()> {
     let changed = client
         .execute(
             "UPDATE export_jobs SET status = $1, record_count = $2, progress = $3, error = $4, \
@@ -182,7 +188,7 @@ pub(super) async fn update_export(client: &Client, job: &ExportJob) -> Result<()
 }
 
 pub(super) async fn claim_export(
-    client: &Client,
+    client: &impl GenericClient,
     organization_id: &str,
     id: &str,
     at: Millis,
@@ -198,7 +204,11 @@ pub(super) async fn claim_export(
         .map_err(db_error)
 }
 
-pub(super) async fn delete_export(client: &Client, organization_id: &str, id: &str) -> Result<()> {
+pub(super) async fn delete_export(
+    client: &impl GenericClient,
+    organization_id: &str,
+    id: &str,
+) -> Result<()> {
     let changed = client
         .execute(
             "DELETE FROM export_jobs WHERE organization_id = $1 AND id = $2",

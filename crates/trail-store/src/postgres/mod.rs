@@ -5,6 +5,7 @@
 mod access;
 mod admin;
 mod append;
+mod audited;
 mod checkpoints;
 mod columns;
 mod error;
@@ -39,9 +40,9 @@ use self::error::{db_error, pool_error};
 use self::prepare::Prepared;
 use self::sequencer::Sequencer;
 use crate::{
-    ApiKey, Appended, ExportJob, ExportStatus, FacetValue, LogHead, Member, MemberUpdate,
-    OrgSettings, Organization, Page, Result, Role, SavedView, Session, Store, StoreError,
-    StoredCheckpoint, UncheckpointedLog, User,
+    ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus, FacetValue, LogHead,
+    Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role, SavedView, Session, Store,
+    StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
 /// How a [`PostgresStore`] connects and groups writes.
@@ -288,6 +289,16 @@ impl Store for PostgresStore {
         self.sequencer.append(organization_id, prepared).await
     }
 
+    async fn apply_audited(
+        &self,
+        organization_id: &str,
+        change: Change,
+        audit: AuditOf,
+    ) -> Result<AuditedChange> {
+        let mut client = self.client().await?;
+        audited::apply(&mut client, organization_id, change, audit).await
+    }
+
     async fn head(&self, organization_id: &str) -> Result<LogHead> {
         queries::head(&self.client().await?, organization_id).await
     }
@@ -521,7 +532,7 @@ impl Store for PostgresStore {
     }
 
     async fn put_view(&self, view: SavedView) -> Result<()> {
-        views::put_view(&mut self.client().await?, &view).await
+        views::put_view_alone(&mut self.client().await?, &view).await
     }
 
     async fn get_view(&self, organization_id: &str, id: &str) -> Result<SavedView> {

@@ -2,7 +2,7 @@
 //! event's leaf hash in `retired_leaves`, in one transaction. Appends only touch the head of the
 //! log, so they never wait on it; the head row (`org_heads`) is not changed.
 
-use deadpool_postgres::Client;
+use deadpool_postgres::{Client, GenericClient, Transaction};
 use trail_core::Millis;
 use trail_core::merkle::Hash;
 
@@ -15,8 +15,20 @@ pub(super) async fn purge(
     cutoff: Millis,
     max_events: usize,
 ) -> Result<u64> {
-    let limit = i64::try_from(max_events).unwrap_or(i64::MAX);
     let tx = client.transaction().await.map_err(db_error)?;
+    let deleted = purge_in(&tx, organization_id, cutoff, max_events).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(deleted)
+}
+
+/// [`purge`] inside a transaction the caller commits.
+pub(super) async fn purge_in(
+    tx: &Transaction<'_>,
+    organization_id: &str,
+    cutoff: Millis,
+    max_events: usize,
+) -> Result<u64> {
+    let limit = i64::try_from(max_events).unwrap_or(i64::MAX);
     let rows = tx
         .query(
             "SELECT seq, received_at, hash FROM events WHERE organization_id = $1 \
@@ -50,12 +62,11 @@ pub(super) async fn purge(
         )
         .await
         .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
     Ok(deleted)
 }
 
 pub(super) async fn retired_leaves(
-    client: &Client,
+    client: &impl GenericClient,
     organization_id: &str,
     from: u64,
     to: u64,
@@ -80,7 +91,10 @@ pub(super) async fn retired_leaves(
         .collect()
 }
 
-pub(super) async fn first_retained_seq(client: &Client, organization_id: &str) -> Result<u64> {
+pub(super) async fn first_retained_seq(
+    client: &impl GenericClient,
+    organization_id: &str,
+) -> Result<u64> {
     let row = client
         .query_one(
             "SELECT max(seq) FROM retired_leaves WHERE organization_id = $1",

@@ -1,7 +1,7 @@
 //! Saved views of the Activity log: the statements behind `put_view`, `get_view`, `list_views`
 //! and `delete_view`.
 
-use deadpool_postgres::Client;
+use deadpool_postgres::{Client, GenericClient};
 use tokio_postgres::Row;
 use trail_core::Millis;
 
@@ -26,9 +26,9 @@ fn read(row: &Row) -> SavedView {
     }
 }
 
-pub(super) async fn put_view(client: &mut Client, view: &SavedView) -> Result<()> {
-    get_organization(client, &view.organization_id).await?;
-    let tx = client.transaction().await.map_err(db_error)?;
+/// Inside the caller's transaction (`apply_audited`'s or [`put_view_alone`]'s).
+pub(super) async fn put_view(tx: &impl GenericClient, view: &SavedView) -> Result<()> {
+    get_organization(tx, &view.organization_id).await?;
     if view.is_default {
         tx.execute(
             "UPDATE saved_views SET is_default = false \
@@ -56,7 +56,13 @@ pub(super) async fn put_view(client: &mut Client, view: &SavedView) -> Result<()
         ],
     )
     .await
-    .map_err(db_error)?;
+    .map(drop)
+    .map_err(db_error)
+}
+
+pub(super) async fn put_view_alone(client: &mut Client, view: &SavedView) -> Result<()> {
+    let tx = client.transaction().await.map_err(db_error)?;
+    put_view(&tx, view).await?;
     tx.commit().await.map_err(db_error)
 }
 
@@ -94,7 +100,11 @@ pub(super) async fn list_views(
     Ok(rows.iter().map(read).collect())
 }
 
-pub(super) async fn delete_view(client: &Client, organization_id: &str, id: &str) -> Result<()> {
+pub(super) async fn delete_view(
+    client: &impl GenericClient,
+    organization_id: &str,
+    id: &str,
+) -> Result<()> {
     let deleted = client
         .execute(
             "DELETE FROM saved_views WHERE organization_id = $1 AND id = $2",

@@ -10,6 +10,7 @@
 mod access;
 mod admin;
 mod append;
+mod audited;
 mod checkpoints;
 mod columns;
 mod exports;
@@ -43,9 +44,9 @@ use self::prepare::PreparedEvent;
 use self::read::Readers;
 use self::writer::{AdminJob, Job};
 use crate::{
-    ApiKey, Appended, ExportJob, ExportStatus, FacetValue, LogHead, Member, MemberUpdate,
-    OrgSettings, Organization, Page, Result, Role, SavedView, Session, Store, StoreError,
-    StoredCheckpoint, UncheckpointedLog, User,
+    ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus, FacetValue, LogHead,
+    Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role, SavedView, Session, Store,
+    StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
 /// Tuning knobs; the defaults suit a small server.
@@ -153,9 +154,17 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        self.write_with_caches(move |conn, _| work(conn)).await
+    }
+
+    /// [`write`](Self::write) for work that also appends (through the writer's caches).
+    async fn write_with_caches<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection, &mut append::WriterState) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
         let (reply, answer) = oneshot::channel();
-        let job: AdminJob = Box::new(move |conn| {
-            let result = work(conn);
+        let job: AdminJob = Box::new(move |conn, state| {
+            let result = work(conn, state);
             let failed = result.is_err();
             let reply: writer::Reply = Box::new(move |committed| {
                 let _ = reply.send(committed.and(result));
@@ -297,6 +306,17 @@ impl Store for SqliteStore {
             reply,
         })?;
         answer.await.map_err(|_| unavailable())?
+    }
+
+    async fn apply_audited(
+        &self,
+        organization_id: &str,
+        change: Change,
+        audit: AuditOf,
+    ) -> Result<AuditedChange> {
+        let org = organization_id.to_owned();
+        self.write_with_caches(move |conn, state| audited::apply(conn, state, &org, change, audit))
+            .await
     }
 
     async fn head(&self, organization_id: &str) -> Result<LogHead> {

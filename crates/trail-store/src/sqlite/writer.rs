@@ -16,9 +16,10 @@ use crate::{Appended, Result, StoreError};
 /// Called once the group's transaction has committed (`Ok`) or failed.
 pub(super) type Reply = Box<dyn FnOnce(Result<()>) + Send>;
 
-/// Any write other than an append: runs on the writer's connection inside its own savepoint and
-/// returns whether it failed together with how to answer.
-pub(super) type AdminJob = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
+/// Any write other than a plain append: runs on the writer's connection inside its own savepoint
+/// (with the writer's caches, for a change that appends its audit event) and returns whether it
+/// failed together with how to answer.
+pub(super) type AdminJob = Box<dyn FnOnce(&Connection, &mut WriterState) -> (bool, Reply) + Send>;
 
 pub(super) enum Job {
     Append {
@@ -112,8 +113,8 @@ fn commit_group(conn: &Connection, state: &mut WriterState, group: Vec<Job>) -> 
                     let _ = reply.send(committed.and(result));
                 })
             }
-            Job::Admin(work) => match in_savepoint(conn, state, |conn, _| {
-                let (failed, reply) = work(conn);
+            Job::Admin(work) => match in_savepoint(conn, state, |conn, state| {
+                let (failed, reply) = work(conn, state);
                 (reply, failed)
             }) {
                 Ok(reply) => reply,

@@ -1,4 +1,4 @@
-//! The events the store benchmarks append: the DESIGN.md example's shape with values drawn from a
+//! The events the store benchmarks append: the shape of docs/api.md's ingest example with values drawn from a
 //! xorshift generator, so every run (and every benchmark) measures the same data.
 
 #![allow(dead_code)]
@@ -25,7 +25,7 @@ const ACTIONS: [&str; 12] = [
 const SOURCES: [&str; 4] = ["web_ui", "api", "background_task", "cli"];
 const COUNTRIES: [&str; 8] = ["DE", "US", "FR", "GB", "NL", "JP", "BR", "IN"];
 
-/// A typical event: the DESIGN.md example's shape, with values drawn from `r`, occurring around
+/// A typical event: the shape of docs/api.md's ingest example, with values drawn from `r`, occurring around
 /// `occurred_at` (a minute of jitter, as real ingest has).
 pub fn typical(r: u64, occurred_at: Millis) -> NewEvent {
     let pick = |n: u64, salt: u64| ((r >> (salt * 5)) ^ (r >> 40)) % n;
