@@ -23,6 +23,10 @@ pub fn new_role_id() -> String {
     prefixed("role", uuid::Uuid::now_v7())
 }
 
+pub fn new_view_id() -> String {
+    prefixed("view", uuid::Uuid::now_v7())
+}
+
 pub fn new_export_id() -> String {
     prefixed("exp", uuid::Uuid::now_v7())
 }

@@ -70,6 +70,8 @@ pub struct Entry {
     pub changes: Vec<Value>,
     pub description: String,
     pub metadata: Map<String, Value>,
+    /// `success` unless set (a failed sign-in is a `failure`).
+    pub outcome: Option<&'static str>,
 }
 
 impl Entry {
@@ -170,6 +172,27 @@ async fn change_as(
             }
         })
         .map(|done| done.changed)
+}
+
+/// Records an event done by `actor` that goes with no stored change (signing in, before a session
+/// exists) and waits until it is durable. Off with `audit.record_changes`.
+pub async fn record_as(
+    state: &AppState,
+    actor: Actor,
+    organization_id: &str,
+    entry: Entry,
+) -> ApiResult<()> {
+    change_as(
+        state,
+        actor,
+        organization_id,
+        Change::Nothing,
+        |_| Some(entry),
+        state.settings.audit.record_changes,
+    )
+    .await
+    .map(drop)
+    .map_err(|e| ApiError::from_store(e, "organization"))
 }
 
 /// Records an event that goes with no stored change (issuing a viewer token) and waits until it

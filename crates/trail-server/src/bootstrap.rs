@@ -94,9 +94,9 @@ pub fn banner(
                 "\nand find it again:\n\n",
                 "  curl -sS '{url}/v1/events?organization_id={id}&q=actor:alice' -H \"Authorization: Bearer $TRAIL_TOKEN\"\n",
                 "  cargo run --release -- query 'actor:alice' --org {id}\n",
-                "\nTo sign in as a person (session cookie, roles), add yourself as an owner:\n\n",
+                "\nTo open the Activity Logs web app, add yourself as the organization's owner:\n\n",
                 "  cargo run --release -- members add you@example.com --org {id} --name You --role owner --password-stdin\n",
-                "\nthen POST {url}/v1/auth/login with {{\"email\", \"password\"}} (docs/access.md).\n",
+                "\nthen open {url} in a browser and sign in with that email and password.\n",
             ),
             name = org.name,
             id = org.id,
@@ -104,7 +104,7 @@ pub fn banner(
         ));
     }
     out.push_str(&format!(
-        "\nOpen {url} in a browser for links; the API is described at {url}/openapi.json and in docs/.\n"
+        "\nActivity Logs web app: {url} (sign in with a member's email and password).\nThe API is described at {url}/openapi.json and in docs/.\n"
     ));
     out
 }

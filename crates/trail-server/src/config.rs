@@ -11,6 +11,7 @@ use trail_core::validate::Limits;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8480";
 pub const DEFAULT_DATA_DIR: &str = "./trail-data";
 pub const DEFAULT_CONFIG_FILE: &str = "trail.toml";
+pub const DEFAULT_EMBED_FRAME_ANCESTORS: &str = "'self'";
 
 /// A secret that never prints.
 #[derive(Clone, PartialEq, Eq)]
@@ -58,6 +59,8 @@ pub struct Settings {
     /// Mark session cookies `Secure` even when the request did not come over HTTPS (as seen by
     /// `X-Forwarded-Proto: https`); set it when TLS ends at a proxy that does not say so.
     pub secure_cookies: bool,
+    /// The CSP `frame-ancestors` of `/embed`: the origins allowed to frame the embedded viewer.
+    pub embed_frame_ancestors: String,
     /// How long a completed export's file is kept before the job becomes `expired`.
     pub export_expiry_hours: u64,
     /// Export jobs run at the same time (each is one reader of the store).
@@ -116,6 +119,7 @@ impl Settings {
             login_limits: Default::default(),
             session_ttl: DEFAULT_SESSION_TTL,
             secure_cookies: false,
+            embed_frame_ancestors: DEFAULT_EMBED_FRAME_ANCESTORS.into(),
             export_expiry_hours: DEFAULT_EXPORT_EXPIRY_HOURS,
             export_workers: DEFAULT_EXPORT_WORKERS,
             // Off: tests run the retention job themselves (`retention::purge_at`).
@@ -207,6 +211,11 @@ impl Settings {
                 .transpose()?
                 .unwrap_or(DEFAULT_SESSION_TTL),
             secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            embed_frame_ancestors: args
+                .embed_frame_ancestors
+                .clone()
+                .or(file.embed_frame_ancestors)
+                .unwrap_or_else(|| DEFAULT_EMBED_FRAME_ANCESTORS.into()),
             export_expiry_hours: args
                 .export_expiry_hours
                 .or(file.export_expiry_hours)
@@ -266,6 +275,7 @@ struct FileSettings {
     audit_reads: Option<bool>,
     session_ttl: Option<String>,
     secure_cookies: Option<bool>,
+    embed_frame_ancestors: Option<String>,
     export_expiry_hours: Option<u64>,
     export_workers: Option<usize>,
     retention_interval: Option<String>,
@@ -375,6 +385,10 @@ pub struct ServeArgs {
     /// `X-Forwarded-Proto`) [default: false].
     #[arg(long, env = "TRAIL_SECURE_COOKIES", value_name = "BOOL")]
     pub secure_cookies: Option<bool>,
+    /// Origins allowed to frame `/embed` (CSP `frame-ancestors`, space-separated, e.g.
+    /// `https://app.example.com`) [default: 'self'].
+    #[arg(long, env = "TRAIL_EMBED_FRAME_ANCESTORS", value_name = "SOURCES")]
+    pub embed_frame_ancestors: Option<String>,
     /// Hours a completed export's file is kept before it expires and is deleted [default: 168].
     #[arg(long, env = "TRAIL_EXPORT_EXPIRY_HOURS", value_name = "HOURS")]
     pub export_expiry_hours: Option<u64>,

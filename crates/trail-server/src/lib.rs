@@ -125,8 +125,11 @@ async fn assemble(
         viewer_keys,
         clock,
     );
+    let web = trail_web::router(trail_web::WebConfig {
+        embed_frame_ancestors: state.settings.embed_frame_ancestors.clone(),
+    });
     let router = api
-        .route("/", axum::routing::get(routes::ops::landing))
+        .merge(web)
         .route(
             "/openapi.json",
             axum::routing::get(move || {

@@ -39,6 +39,10 @@ const ANY_CALLER: [u16; 13] = [
 const fn export(ok: u16) -> [u16; 13] {
     [401, ok, ok, 403, 403, ok, ok, ok, ok, ok, ok, 403, 403]
 }
+/// Saved views: anyone who reads events, but not a (read-only) viewer token.
+const fn views(ok: u16) -> [u16; 13] {
+    [401, ok, ok, 403, ok, 403, ok, ok, ok, ok, ok, ok, 403]
+}
 const fn manage(ok: u16) -> [u16; 13] {
     [401, ok, ok, 403, 403, 403, ok, ok, ok, 403, 403, 403, 403]
 }
@@ -56,6 +60,8 @@ const MATRIX: &[(&str, &str, [u16; 13])] = &[
     ("POST", "/v1/events/search", READ),
     ("GET", "/v1/events/count", READ),
     ("GET", "/v1/events/facets", READ),
+    ("GET", "/v1/events/histogram", READ),
+    ("GET", "/v1/events/stream", READ),
     ("GET", "/v1/events/{id}", READ),
     ("GET", "/v1/log/checkpoint", READ),
     ("GET", "/v1/log/public-key", PUBLIC),
@@ -81,6 +87,11 @@ const MATRIX: &[(&str, &str, [u16; 13])] = &[
     ("GET", "/v1/roles", manage(200)),
     ("DELETE", "/v1/roles/{id}", manage(204)),
     ("POST", "/v1/viewer-tokens", manage(201)),
+    ("GET", "/v1/views", views(200)),
+    ("POST", "/v1/views", views(201)),
+    ("GET", "/v1/views/{id}", views(200)),
+    ("PATCH", "/v1/views/{id}", manage(200)),
+    ("DELETE", "/v1/views/{id}", manage(204)),
     ("POST", "/v1/exports", export(201)),
     ("GET", "/v1/exports", export(200)),
     ("GET", "/v1/exports/{id}", export(200)),
@@ -257,6 +268,26 @@ async fn request(
                 None,
             )
         }
+        ("POST", "/v1/views") => (
+            path.to_owned(),
+            Some(
+                json!({"organization_id": org, "name": format!("View {n}"), "shared": true, "filters": {"q": "action:a.*"}}),
+            ),
+        ),
+        (_, "/v1/views/{id}") => {
+            let made = f
+                .app
+                .post(
+                    "/v1/views",
+                    OPERATOR,
+                    json!({"organization_id": org, "name": format!("Shared {n}"), "shared": true}),
+                )
+                .await;
+            let id = made.body["id"].as_str().unwrap();
+            let body =
+                (method == "PATCH").then(|| json!({"organization_id": org, "name": "Renamed"}));
+            (format!("/v1/views/{id}?{q}"), body)
+        }
         ("POST", "/v1/viewer-tokens") => (path.to_owned(), Some(json!({"organization_id": org}))),
         ("POST", "/v1/exports") => (
             path.to_owned(),
@@ -289,8 +320,17 @@ async fn request(
         ("POST", "/v1/auth/logout") => (path.to_owned(), None),
         (
             _,
-            "/v1/events" | "/v1/events/count" | "/v1/log/checkpoint" | "/v1/api-keys"
-            | "/v1/members" | "/v1/roles" | "/v1/exports" | "/v1/settings",
+            "/v1/events"
+            | "/v1/events/count"
+            | "/v1/events/histogram"
+            | "/v1/events/stream"
+            | "/v1/log/checkpoint"
+            | "/v1/api-keys"
+            | "/v1/members"
+            | "/v1/roles"
+            | "/v1/exports"
+            | "/v1/settings"
+            | "/v1/views",
         ) => (format!("{path}?{q}"), None),
         _ => (path.to_owned(), None),
     };

@@ -9,7 +9,9 @@
 use trail_core::Millis;
 use trail_core::event::NewEvent;
 
-use crate::{ApiKey, Appended, ExportJob, Member, MemberUpdate, OrgSettings, Role, User};
+use crate::{
+    ApiKey, Appended, ExportJob, Member, MemberUpdate, OrgSettings, Role, SavedView, User,
+};
 
 /// One administrative change to an organization.
 #[derive(Debug, Clone)]
@@ -46,6 +48,12 @@ pub enum Change {
         cutoff: Millis,
         max_events: usize,
     },
+    /// Creates or replaces a saved view ([`Store::put_view`](crate::Store::put_view)).
+    PutView(SavedView),
+    /// Deletes a saved view; `NotFound` when there is none.
+    DeleteView {
+        id: String,
+    },
     /// Nothing is stored besides the audit event (issuing a viewer token).
     Nothing,
 }
@@ -59,6 +67,7 @@ pub enum Changed {
     ApiKey(ApiKey),
     Settings(OrgSettings),
     Export(ExportJob),
+    View(SavedView),
     /// How many events a purge removed.
     Purged(u64),
     /// A deletion, or [`Change::Nothing`].
@@ -90,6 +99,7 @@ impl Change {
             Change::CreateRole(role) => Some(role.organization_id.as_str()),
             Change::CreateApiKey(key) => Some(key.organization_id.as_deref().unwrap_or("")),
             Change::CreateExport(job) => Some(job.organization_id.as_str()),
+            Change::PutView(view) => Some(view.organization_id.as_str()),
             _ => None,
         };
         match named {

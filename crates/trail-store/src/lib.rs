@@ -176,6 +176,24 @@ pub struct Role {
     pub created_at: Millis,
 }
 
+/// A saved view of the Activity log (`/v1/views`): named filters, personal to its owner or shared
+/// with the organization; at most one of an owner's views is their default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SavedView {
+    pub organization_id: String,
+    /// `view_…`.
+    pub id: String,
+    pub name: String,
+    /// Who made it: a user id, an API key id or `operator`.
+    pub owner: String,
+    pub shared: bool,
+    pub is_default: bool,
+    /// The view's filters as a JSON object (query, toolbar filters, time range), kept as text.
+    pub filters: String,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
 /// A web session, found by the SHA-256 of its cookie; the CSRF token is kept hashed too.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Session {
@@ -533,6 +551,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<(u64, Hash)>>;
     /// The seq of the first event not removed by retention (0 when nothing was removed).
     async fn first_retained_seq(&self, organization_id: &str) -> Result<u64>;
+
+    /// Creates or replaces a saved view; when it `is_default`, the owner's other views stop being
+    /// default in the same transaction. `NotFound` for an unknown organization.
+    async fn put_view(&self, view: SavedView) -> Result<()>;
+    async fn get_view(&self, organization_id: &str, id: &str) -> Result<SavedView>;
+    /// The organization's shared views and `owner`'s personal ones, by name.
+    async fn list_views(&self, organization_id: &str, owner: &str) -> Result<Vec<SavedView>>;
+    /// `NotFound` when there is no such view.
+    async fn delete_view(&self, organization_id: &str, id: &str) -> Result<()>;
 }
 
 /// Filter predicate helpers shared by backends.

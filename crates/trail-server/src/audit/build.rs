@@ -35,6 +35,15 @@ impl Actor {
         }
     }
 
+    /// A person who is not (yet) a caller: `actor` as the event names them (sign-in), through the
+    /// web, from the request's address.
+    pub fn person(actor: Value, meta: &RequestMeta) -> Actor {
+        let mut with_context = Actor::of(&Principal::Operator, meta);
+        with_context.actor = actor;
+        with_context.source = "web_ui";
+        with_context
+    }
+
     /// Trail itself (its background jobs).
     pub fn system() -> Actor {
         Actor {
@@ -59,7 +68,7 @@ pub fn build_event(
         "area": AREA,
         "actor": actor.actor,
         "source": actor.source,
-        "outcome": "success",
+        "outcome": entry.outcome.unwrap_or("success"),
         "description": sanitize::text(&entry.description, limits.max_string_len),
     });
     if !actor.context.is_empty() {

@@ -4,14 +4,18 @@
 pub mod api_keys;
 pub mod events;
 pub mod exports;
+pub mod histogram;
 pub mod log;
 pub mod members;
 pub mod ops;
 pub mod organizations;
 pub mod roles;
+pub mod session_audit;
 pub mod sessions;
 pub mod settings;
+pub mod stream;
 pub mod viewer_tokens;
+pub mod views;
 
 use axum::Router;
 use serde::Serialize;
@@ -81,6 +85,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(events::search_post))
         .routes(routes!(events::count))
         .routes(routes!(events::facets))
+        .routes(routes!(histogram::histogram))
+        .routes(routes!(stream::stream))
         .routes(routes!(events::get_event))
         .routes(routes!(exports::create, exports::list))
         .routes(routes!(exports::get_one, exports::delete))
@@ -99,6 +105,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(roles::create, roles::list))
         .routes(routes!(roles::delete))
         .routes(routes!(viewer_tokens::create))
+        .routes(routes!(views::list, views::create))
+        .routes(routes!(views::get_one, views::update, views::delete))
         .routes(routes!(sessions::login))
         .routes(routes!(sessions::logout))
         .routes(routes!(sessions::me))

@@ -1,10 +1,10 @@
-//! Operations: liveness, readiness (the store answers), Prometheus metrics, the OpenAPI document,
-//! and the landing page that tells a browser where things are.
+//! Operations: liveness, readiness (the store answers) and Prometheus metrics. (`/` is the web
+//! app, served by `trail-web`.)
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -55,18 +55,4 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
-}
-
-/// `GET /`: a small page for whoever opens the printed address in a browser.
-pub async fn landing() -> Html<&'static str> {
-    Html(concat!(
-        "<!doctype html><meta charset=utf-8><title>Trail</title>",
-        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}</style>",
-        "<h1>Trail is running</h1>",
-        "<p>Send events with <code>POST /v1/events</code> and search them with <code>GET /v1/events</code>, ",
-        "authenticated with the operator credential printed at first start or an API key.</p>",
-        "<ul><li><a href=/openapi.json>OpenAPI document</a></li><li><a href=/healthz>Health</a></li>",
-        "<li><a href=/metrics>Metrics</a></li></ul>",
-        "<p>The Activity Logs pages are not part of this release yet.</p>"
-    ))
 }

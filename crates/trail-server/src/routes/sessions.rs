@@ -20,6 +20,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::{extract, password};
 
+use super::session_audit;
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
@@ -77,9 +79,13 @@ pub async fn login(
     let matches = tokio::task::spawn_blocking(move || password::verify(stored.as_deref(), &given))
         .await
         .map_err(ApiError::internal)?;
+    let known = user.clone();
     let Some(user) = user.filter(|_| matches) else {
         state.login_limiter.failed(&email);
         tracing::info!(ip = %ip, "Failed sign-in");
+        if let Some(user) = &known {
+            session_audit::failed(&state, &meta, user).await;
+        }
         return Err(ApiError::unauthorized("The email or password is wrong."));
     };
     state.login_limiter.succeeded(&email);
@@ -112,6 +118,7 @@ pub async fn login(
         })
         .await?;
     tracing::info!(user_id = %user.id, "Signed in");
+    session_audit::created(&state, &meta, &user, &memberships, &organization_id).await?;
     let secure = secure(&state, &headers);
     let body = json!({
         "user": user,
@@ -141,6 +148,7 @@ pub async fn login(
 pub async fn logout(
     State(state): State<AppState>,
     principal: Principal,
+    meta: RequestMeta,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let Principal::Member(member) = &principal else {
@@ -148,6 +156,7 @@ pub async fn logout(
             "Only a web session can sign out; revoke an API key instead.",
         ));
     };
+    session_audit::ended(&state, &meta, &principal, member).await?;
     state
         .store
         .delete_session(member.session_hash, state.clock.now())

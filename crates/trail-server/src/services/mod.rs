@@ -6,9 +6,12 @@
 //!
 //! - [`search`]: narrowed, audited reads of the log (search, count, facets, one event,
 //!   downloads).
+//! - [`histogram`]: counts per time bucket; [`live`]: the live tail behind `/v1/events/stream`.
 //! - administrative changes go through [`crate::audit::change`], which commits a change with its
 //!   audit event.
 
+pub mod histogram;
+pub mod live;
 pub mod search;
 
 use crate::access::{Permission, Scope};

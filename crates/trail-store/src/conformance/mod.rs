@@ -22,6 +22,7 @@ pub mod postgres_db;
 mod retention;
 mod search;
 mod search_values;
+mod views;
 
 pub use access::*;
 pub use admin::*;
@@ -33,6 +34,7 @@ pub use pages::*;
 pub use retention::*;
 pub use search::*;
 pub use search_values::*;
+pub use views::*;
 
 /// The integrity part of the suite (tree nodes, proofs, checkpoints), separate so that a backend
 /// can adopt it once it implements those methods. Same factory as [`conformance_tests!`].
@@ -99,6 +101,7 @@ macro_rules! conformance_tests {
             a_refused_audit_event_rolls_the_change_back,
             a_failed_audit_append_rolls_the_change_back,
             a_failed_change_records_nothing,
+            saved_views_lifecycle,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -8,7 +8,7 @@ use deadpool_postgres::{Client, Transaction};
 use super::append::append_group;
 use super::error::db_error;
 use super::prepare::Prepared;
-use super::{access, admin, exports, retention};
+use super::{access, admin, exports, retention, views};
 use crate::audited::{AuditOf, AuditedChange, Change, Changed, refused};
 use crate::{Result, StoreError};
 
@@ -91,6 +91,14 @@ async fn apply_change(tx: &Transaction<'_>, org: &str, change: Change) -> Result
         }
         Change::Purge { cutoff, max_events } => {
             Changed::Purged(retention::purge_in(tx, org, cutoff, max_events).await?)
+        }
+        Change::PutView(view) => {
+            views::put_view(tx, &view).await?;
+            Changed::View(view)
+        }
+        Change::DeleteView { id } => {
+            views::delete_view(tx, org, &id).await?;
+            Changed::Done
         }
         Change::Nothing => Changed::Done,
     })

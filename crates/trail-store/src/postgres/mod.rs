@@ -21,6 +21,7 @@ mod sql;
 mod text;
 mod tls;
 mod tree;
+mod views;
 
 use std::collections::HashSet;
 use std::str::FromStr;
@@ -40,7 +41,7 @@ use self::prepare::Prepared;
 use self::sequencer::Sequencer;
 use crate::{
     ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus, FacetValue, LogHead,
-    Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role, Session, Store,
+    Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role, SavedView, Session, Store,
     StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
@@ -528,5 +529,21 @@ impl Store for PostgresStore {
         let client = self.client().await?;
         self.check_org(&client, organization_id).await?;
         retention::first_retained_seq(&client, organization_id).await
+    }
+
+    async fn put_view(&self, view: SavedView) -> Result<()> {
+        views::put_view_alone(&mut self.client().await?, &view).await
+    }
+
+    async fn get_view(&self, organization_id: &str, id: &str) -> Result<SavedView> {
+        views::get_view(&self.client().await?, organization_id, id).await
+    }
+
+    async fn list_views(&self, organization_id: &str, owner: &str) -> Result<Vec<SavedView>> {
+        views::list_views(&self.client().await?, organization_id, owner).await
+    }
+
+    async fn delete_view(&self, organization_id: &str, id: &str) -> Result<()> {
+        views::delete_view(&self.client().await?, organization_id, id).await
     }
 }

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 
 use super::append::WriterState;
 use super::prepare::PreparedEvent;
-use super::{access, admin, exports, retention};
+use super::{access, admin, exports, retention, views};
 use crate::Result;
 use crate::audited::{AuditOf, AuditedChange, Change, Changed, refused};
 
@@ -82,6 +82,14 @@ fn apply_change(conn: &Connection, org: &str, change: Change) -> Result<Changed>
         }
         Change::Purge { cutoff, max_events } => {
             Changed::Purged(retention::purge(conn, org, cutoff, max_events)?)
+        }
+        Change::PutView(view) => {
+            views::put_view(conn, &view)?;
+            Changed::View(view)
+        }
+        Change::DeleteView { id } => {
+            views::delete_view(conn, org, &id)?;
+            Changed::Done
         }
         Change::Nothing => Changed::Done,
     })

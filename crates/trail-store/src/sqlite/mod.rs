@@ -24,6 +24,7 @@ mod scan;
 mod schema;
 mod search;
 mod tree;
+mod views;
 mod writer;
 
 use std::path::Path;
@@ -44,7 +45,7 @@ use self::read::Readers;
 use self::writer::{AdminJob, Job};
 use crate::{
     ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus, FacetValue, LogHead,
-    Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role, Session, Store,
+    Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role, SavedView, Session, Store,
     StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
@@ -618,5 +619,27 @@ impl Store for SqliteStore {
             retention::first_retained_seq(r, conn, &org)
         })
         .await
+    }
+
+    async fn put_view(&self, view: SavedView) -> Result<()> {
+        self.write(move |conn| views::put_view(conn, &view)).await
+    }
+
+    async fn get_view(&self, organization_id: &str, id: &str) -> Result<SavedView> {
+        let (org, id) = (organization_id.to_owned(), id.to_owned());
+        self.read("get", move |_, conn| views::get_view(conn, &org, &id))
+            .await
+    }
+
+    async fn list_views(&self, organization_id: &str, owner: &str) -> Result<Vec<SavedView>> {
+        let (org, owner) = (organization_id.to_owned(), owner.to_owned());
+        self.read("get", move |_, conn| views::list_views(conn, &org, &owner))
+            .await
+    }
+
+    async fn delete_view(&self, organization_id: &str, id: &str) -> Result<()> {
+        let (org, id) = (organization_id.to_owned(), id.to_owned());
+        self.write(move |conn| views::delete_view(conn, &org, &id))
+            .await
     }
 }
