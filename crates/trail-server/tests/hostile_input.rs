@@ -95,7 +95,7 @@ async fn every_route_answers_unlisted_methods_and_bad_paths_in_the_error_shape()
         }
         // A path parameter that is not valid UTF-8 once decoded.
         if path.contains('{') {
-            let bad = path.replacen(|c| c == '{', "%FF", 1);
+            let bad = path.replacen('{', "%FF", 1);
             let bad = bad
                 .split('}')
                 .collect::<Vec<_>>()
