@@ -1,4 +1,4 @@
-//! Operations: liveness, readiness (the store answers), Prometheus metrics, the OpenAPI document,
+//! Operations: liveness, readiness (the store answers, no background job stuck or dead), Prometheus metrics, the OpenAPI document,
 //! and the landing page that tells a browser where things are.
 
 use axum::Json;
@@ -22,7 +22,7 @@ pub async fn healthz() -> Json<Status> {
     Json(Status { status: "ok" })
 }
 
-/// Readiness: the store is reachable.
+/// Readiness: the store is reachable and no background job is stuck or dead (503 names them).
 #[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
     responses((status = 200, body = Status), (status = 503, body = super::ErrorBody)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
@@ -31,6 +31,10 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiEr
         .ping()
         .await
         .map_err(|e| ApiError::from_store(e, "store"))?;
+    let problems = state.jobs.problems(state.clock.now());
+    if let Some(first) = problems.first() {
+        return Err(ApiError::unavailable(first.message.clone()).with_details(problems));
+    }
     Ok(Json(Status { status: "ready" }))
 }
 
