@@ -4,11 +4,13 @@
 //! `routes/` parse, call a service and render; the web app, stream workers and compatibility
 //! routes call the same services (docs/architecture.md).
 //!
+//! - [`ingest`]: validated, all-or-nothing appends to the log.
 //! - [`search`]: narrowed, audited reads of the log (search, count, facets, one event,
 //!   downloads).
 //! - administrative changes go through [`crate::audit::change`], which commits a change with its
 //!   audit event.
 
+pub mod ingest;
 pub mod search;
 
 use crate::access::{Permission, Scope};
