@@ -5,6 +5,7 @@
 //! routes call the same services (docs/architecture.md).
 //!
 //! - [`admin`]: the organization's settings and roles, changed with their audit events.
+//! - [`exports`]: export jobs (create with its audit event, history, one, file, delete).
 //! - [`ingest`]: validated, all-or-nothing appends to the log.
 //! - [`search`]: narrowed, audited reads of the log (search, count, facets, one event,
 //!   downloads).
@@ -12,6 +13,7 @@
 //!   audit event.
 
 pub mod admin;
+pub mod exports;
 pub mod ingest;
 pub mod search;
 
