@@ -5,6 +5,7 @@
 //! Every route that reads events (search, count, facets, one event, exports) must pass its
 //! [`Search`] through [`narrow`] before asking the store.
 
+use trail_core::event::EventData;
 use trail_core::query::{Condition, Field, Matcher, Search};
 pub use trail_store::permissions::{BuiltInRole, PERMISSION_NAMES, Permission, Scope};
 
@@ -41,6 +42,35 @@ pub fn parse_permissions(names: &[String]) -> Vec<Permission> {
 /// The added conditions are ANDed with whatever the caller asked, so no query can widen them.
 pub fn narrow(principal: &Principal, search: &mut Search) {
     search.filter.conditions.extend(restrictions(principal));
+}
+
+/// Whether `principal` may read `event`: [`restrictions`] evaluated in memory, with the store's
+/// ASCII case-insensitive equality, so that reading one event needs no second query.
+pub fn permits(principal: &Principal, event: &EventData) -> bool {
+    restrictions(principal)
+        .iter()
+        .all(|condition| holds(condition, event))
+}
+
+/// Whether `event` meets one condition of [`restrictions`] (only equality on the fields they use;
+/// anything else is refused, so a new kind of restriction cannot widen access by accident).
+fn holds(condition: &Condition, event: &EventData) -> bool {
+    let resource_id = event.resource.as_ref().and_then(|r| r.id.as_deref());
+    let values: Vec<Option<&str>> = match condition.field {
+        Field::ActorIdOrEmail => vec![Some(&event.actor.id), event.actor.email.as_deref()],
+        Field::ActorId => vec![Some(&event.actor.id)],
+        Field::ResourceId => vec![resource_id],
+        Field::Area => vec![Some(&event.area)],
+        _ => return false,
+    };
+    let found = condition.matchers.iter().any(|matcher| match matcher {
+        Matcher::Eq(wanted) => values
+            .iter()
+            .flatten()
+            .any(|value| value.eq_ignore_ascii_case(wanted)),
+        _ => false,
+    });
+    found != condition.negated
 }
 
 /// The conditions [`narrow`] adds.
@@ -91,5 +121,35 @@ mod tests {
             parse_permissions(&["events:read".into(), "bogus".into()]),
             [Permission::EventsRead]
         );
+    }
+
+    fn viewer(actor: Option<&str>, resource: Option<&str>, areas: Option<&[&str]>) -> Principal {
+        Principal::Viewer(Box::new(crate::viewer_tokens::ViewerClaims {
+            org: "org_1".into(),
+            iat: 0,
+            exp: i64::MAX,
+            actor: actor.map(Into::into),
+            resource: resource.map(Into::into),
+            areas: areas.map(|a| a.iter().map(|&s| s.to_owned()).collect()),
+            export: false,
+            viewer: None,
+        }))
+    }
+
+    #[rstest::rstest]
+    #[case::unrestricted(viewer(None, None, None), true)]
+    #[case::own_actor_any_case(viewer(Some("USR_1"), None, None), true)]
+    #[case::other_actor(viewer(Some("usr_2"), None, None), false)]
+    #[case::resource_and_area(viewer(None, Some("doc_9"), Some(&["billing", "members"])), true)]
+    #[case::other_area(viewer(None, Some("doc_9"), Some(&["billing"])), false)]
+    #[case::other_resource(viewer(Some("usr_1"), Some("doc_8"), None), false)]
+    fn permits_agrees_with_the_restrictions(#[case] principal: Principal, #[case] allowed: bool) {
+        let event: EventData = serde_json::from_value(serde_json::json!({
+            "id": "evt_1", "action": "member.added", "area": "members", "occurred_at": "2026-01-01T00:00:00Z",
+            "actor": {"id": "usr_1", "type": "user", "email": "a@example.com"},
+            "resource": {"type": "document", "id": "doc_9"}, "outcome": "success",
+        }))
+        .unwrap();
+        assert_eq!(permits(&principal, &event), allowed);
     }
 }

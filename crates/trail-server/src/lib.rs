@@ -13,6 +13,7 @@ pub mod exports;
 pub mod extract;
 pub mod http;
 pub mod integrity;
+pub mod jobs;
 pub mod login_limit;
 pub mod password;
 pub mod retention;
@@ -169,17 +170,9 @@ pub async fn run(
         state,
         ..
     } = app;
-    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(());
-    let checkpoints = integrity::spawn_checkpoint_job(state.clone(), jobs_stopped.clone());
-    let retention = retention::spawn(state.clone(), jobs_stopped.clone());
-    let exports = exports::worker::spawn(state.clone(), jobs_stopped);
+    let jobs = jobs::Registry::start(&state, jobs::server_jobs(&state));
     let served = http::serve::serve(listener, router, &state.settings.http, shutdown).await;
-    drop(stop_jobs);
-    let _ = checkpoints.await;
-    let _ = exports.await;
-    if let Some(retention) = retention {
-        let _ = retention.await;
-    }
+    jobs.stop().await;
     if let Err(e) = integrity::checkpoint_once(&state).await {
         tracing::warn!(error = %format!("{e:#}"), "Could not sign the last checkpoints");
     }

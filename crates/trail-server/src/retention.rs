@@ -11,13 +11,12 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use trail_core::Millis;
 
 use trail_store::{Change, Changed};
 
 use crate::audit::{self, Entry};
+use crate::jobs::Job;
 use crate::state::AppState;
 
 /// Events removed per write transaction.
@@ -28,28 +27,34 @@ pub const PURGED_ACTION: &str = "trail.retention.purged";
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
-/// Runs the job every `settings.retention_interval` (the first round one interval after start)
-/// until `stop` changes; a zero interval starts nothing.
-pub fn spawn(state: AppState, mut stop: watch::Receiver<()>) -> Option<JoinHandle<()>> {
-    let interval = state.settings.retention_interval;
-    if interval == Duration::ZERO {
-        return None;
+/// Retention as a background job (`retention`), every `settings.retention_interval` (the first
+/// round one interval after start; [`crate::jobs::server_jobs`] leaves it out when the interval
+/// is zero). Exclusive: on PostgreSQL one node at a time purges.
+pub struct RetentionJob {
+    pub interval: Duration,
+}
+
+#[async_trait::async_trait]
+impl Job for RetentionJob {
+    fn name(&self) -> &'static str {
+        "retention"
     }
-    Some(tokio::spawn(async move {
-        let start = tokio::time::Instant::now() + interval;
-        let mut ticks = tokio::time::interval_at(start, interval);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticks.tick() => {}
-                _ = stop.changed() => break,
-            }
-            if let Err(e) = purge_once(&state).await {
-                tracing::warn!(error = %format!("{e:#}"), "Retention job round failed");
-            }
-        }
-        tracing::debug!("Retention job stopped");
-    }))
+
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    fn first_round_after(&self) -> Duration {
+        self.interval()
+    }
+
+    fn exclusive(&self) -> bool {
+        true
+    }
+
+    async fn run_once(&self, state: &AppState) -> anyhow::Result<()> {
+        purge_once(state).await.map(drop)
+    }
 }
 
 /// One round of the job now; returns how many events were removed in all organizations.

@@ -9,6 +9,7 @@ use crate::audit::reads::ReadGate;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::integrity::LogKeys;
+use crate::jobs::JobsHealth;
 use crate::login_limit::LoginLimiter;
 use crate::viewer_tokens::ViewerTokenKey;
 
@@ -34,6 +35,10 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     /// The bounded queue audited reads wait in for their audit event.
     pub read_gate: ReadGate,
+    /// The background jobs' health, for `/readyz`.
+    pub jobs: JobsHealth,
+    /// This server's name as the holder of job leases (random per start).
+    pub node_id: String,
 }
 
 impl AppState {
@@ -78,6 +83,8 @@ impl AppState {
             export_queue: Default::default(),
             clock,
             read_gate: ReadGate::default(),
+            jobs: JobsHealth::default(),
+            node_id: format!("node-{:016x}", rand::random::<u64>()),
         }))
     }
 }

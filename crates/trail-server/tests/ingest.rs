@@ -113,11 +113,13 @@ async fn a_client_chosen_id_is_idempotent_and_a_changed_body_conflicts(backend) 
 }
 
 async fn a_retry_without_occurred_at_is_still_the_same_write(backend) {
-    let app = TestApp::on(backend).await;
+    let clock = trail_server::clock::TestClock::starting_now();
+    let app = TestApp::on_with_clock(backend, |_| {}, std::sync::Arc::new(clock.clone())).await;
     let (_, key) = app.tenant("Acme").await;
     let e = json!({"id": "evt_retry", "action": "user.login", "actor": {"id": "u1"}});
     let first = app.ingest(&key, e.clone()).await;
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    // Later, so the defaulted `occurred_at` of the retry differs from the first write's.
+    clock.advance_ms(5);
     let again = app.ingest(&key, e).await;
     assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
     assert_eq!(first.body, again.body);

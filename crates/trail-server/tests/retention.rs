@@ -5,16 +5,16 @@
 #[macro_use]
 mod common;
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
 use common::{
     OPERATOR, TestApp, appended_hashes as hashes, ingest_numbered as ingest, public_keys,
 };
 use serde_json::json;
-use trail_core::Millis;
 use trail_core::checkpoint::Checkpoint;
 use trail_core::merkle::{ConsistencyProof, Hash, InclusionProof, root_from_leaves};
+use trail_server::clock::{Clock, TestClock};
 use trail_server::integrity::checkpoint_once;
 use trail_server::retention::{PURGED_ACTION, purge_at};
 
@@ -35,7 +35,8 @@ async fn signed_root(app: &TestApp, key: &str, org: &str, query: &str) -> (u64, 
 
 on_every_backend! {
     async fn retention_removes_old_events_and_keeps_the_log_verifiable(backend) {
-        let app = TestApp::on(backend).await;
+        let clock = TestClock::starting_now();
+        let app = TestApp::on_with_clock(backend, |_| {}, Arc::new(clock.clone())).await;
         let (org, key) = app.tenant("Acme").await;
         let patch = json!({"organization_id": org, "retention_days": 30});
         let reply = app.raw(Method::PATCH, "/v1/settings", Some(OPERATOR), "application/json", serde_json::to_vec(&patch).unwrap()).await;
@@ -45,15 +46,15 @@ on_every_backend! {
         assert_eq!(checkpoint_once(&app.state).await.unwrap(), 1);
         let (five, root5) = signed_root(&app, &key, &org, "").await;
         assert_eq!(five, 5);
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        let between = Millis::now();
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        clock.advance_ms(5);
+        let between = clock.now();
+        clock.advance_ms(5);
         let new = ingest(&app, &key, "new", 4).await;
         let mut leaves = hashes(&old);
         leaves.extend(hashes(&new));
 
         // Nothing is old enough yet.
-        assert_eq!(purge_at(&app.state, Millis::now()).await.unwrap(), 0);
+        assert_eq!(purge_at(&app.state, clock.now()).await.unwrap(), 0);
         // 30 days after `between`, the first five are past retention.
         let later = between.plus_ms(30 * DAY_MS);
         assert_eq!(purge_at(&app.state, later).await.unwrap(), 5);

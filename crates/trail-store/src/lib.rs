@@ -529,6 +529,13 @@ pub trait Store: Send + Sync + 'static {
     async fn claim_export(&self, organization_id: &str, id: &str, at: Millis) -> Result<bool>;
     async fn delete_export(&self, organization_id: &str, id: &str) -> Result<()>;
 
+    // Job leases.
+
+    /// Takes or renews the lease named `name` for `holder` until `now + ttl_ms`; true when
+    /// `holder` holds it afterwards (it was free, expired, or already `holder`'s). A background
+    /// job that must run on one node at a time runs a round only while it holds its lease.
+    async fn take_lease(&self, name: &str, holder: &str, now: Millis, ttl_ms: i64) -> Result<bool>;
+
     // Retention.
 
     /// Removes up to `max_events` of the organization's oldest events received before `cutoff`,

@@ -4,13 +4,13 @@
 //! stopped is queued again at the next start and runs from the beginning.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
 use futures_util::StreamExt;
-use tokio::sync::{Notify, Semaphore, watch};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
 use trail_core::Millis;
 use trail_core::event::Event;
 use trail_core::merkle::InclusionProof;
@@ -20,6 +20,7 @@ use trail_store::{ExportJob, ExportStatus, StoreError};
 use super::file::{self, BundleHead, FileWriter, Layout};
 use super::spec::ExportSpec;
 use super::stream;
+use crate::jobs::Job;
 use crate::state::AppState;
 
 /// How often the worker looks for queued and expired jobs when nothing wakes it.
@@ -30,7 +31,7 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(500);
 /// Wakes the worker when a job is queued.
 #[derive(Debug, Default)]
 pub struct Queue {
-    wake: Notify,
+    wake: Arc<Notify>,
 }
 
 impl Queue {
@@ -111,51 +112,76 @@ async fn claim(state: &AppState, mut job: ExportJob) -> anyhow::Result<Option<Ex
     Ok(Some(job))
 }
 
-/// Starts the worker; it stops when `stop` changes or is dropped. Jobs cut short by the stop stay
-/// `running` in the store and are queued again at the next start.
-pub fn spawn(state: AppState, mut stop: watch::Receiver<()>) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        if let Err(e) = requeue_interrupted(&state).await {
-            tracing::error!(error = %format!("{e:#}"), "Could not queue interrupted exports again");
-        }
-        let permits = Arc::new(Semaphore::new(state.settings.export_workers.max(1)));
-        let mut running = JoinSet::new();
-        loop {
-            if let Err(e) = start_queued(&state, &permits, &mut running).await {
-                tracing::warn!(error = %format!("{e:#}"), "Export worker round failed");
-            }
-            tokio::select! {
-                () = tokio::time::sleep(POLL_INTERVAL) => {}
-                () = state.export_queue.wake.notified() => {}
-                Some(_) = running.join_next(), if !running.is_empty() => {}
-                _ = stop.changed() => break,
-            }
-        }
-        running.abort_all();
-        while running.join_next().await.is_some() {}
-        tracing::debug!("Export worker stopped");
-    })
+/// The export worker as a background job (`exports`): each round expires what is due and starts
+/// queued jobs while fewer than `export_workers` run; a queued job or a finished one wakes it.
+/// Jobs cut short by the stop stay `running` in the store and are queued again at the next start.
+/// Not exclusive: `Store::claim_export` gives each job to one node.
+pub struct ExportJobs {
+    permits: Arc<Semaphore>,
+    running: Mutex<JoinSet<()>>,
+    wake: Arc<Notify>,
 }
 
-async fn start_queued(
-    state: &AppState,
-    permits: &Arc<Semaphore>,
-    running: &mut JoinSet<()>,
-) -> anyhow::Result<()> {
-    expire(state, state.clock.now()).await?;
-    for job in state.store.exports_in_status(ExportStatus::Queued).await? {
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            break;
-        };
-        if let Some(job) = claim(state, job).await? {
-            let state = state.clone();
-            running.spawn(async move {
-                run(&state, job).await;
-                drop(permit);
-            });
+impl ExportJobs {
+    pub fn new(state: &AppState) -> ExportJobs {
+        ExportJobs {
+            permits: Arc::new(Semaphore::new(state.settings.export_workers.max(1))),
+            running: Mutex::default(),
+            wake: state.export_queue.wake.clone(),
         }
     }
-    Ok(())
+
+    fn running(&self) -> std::sync::MutexGuard<'_, JoinSet<()>> {
+        self.running.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[async_trait::async_trait]
+impl Job for ExportJobs {
+    fn name(&self) -> &'static str {
+        "exports"
+    }
+
+    fn interval(&self) -> Duration {
+        POLL_INTERVAL
+    }
+
+    fn wake(&self) -> Option<Arc<Notify>> {
+        Some(self.wake.clone())
+    }
+
+    async fn start(&self, state: &AppState) -> anyhow::Result<()> {
+        requeue_interrupted(state)
+            .await
+            .map(drop)
+            .context("queueing interrupted exports again")
+    }
+
+    async fn run_once(&self, state: &AppState) -> anyhow::Result<()> {
+        while self.running().try_join_next().is_some() {}
+        expire(state, state.clock.now()).await?;
+        for job in state.store.exports_in_status(ExportStatus::Queued).await? {
+            let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+                break;
+            };
+            if let Some(job) = claim(state, job).await? {
+                let state = state.clone();
+                self.running().spawn(async move {
+                    run(&state, job).await;
+                    drop(permit);
+                    // A free worker: look at the queue again.
+                    state.export_queue.notify();
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn stop(&self) {
+        let mut running = std::mem::take(&mut *self.running());
+        running.abort_all();
+        while running.join_next().await.is_some() {}
+    }
 }
 
 fn partial_name(id: &str) -> String {

@@ -7,14 +7,13 @@ pub mod keys;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use trail_core::checkpoint::{Checkpoint, log_origin};
 use trail_store::proofs::{consistency_proof, root_at};
 use trail_store::{StoreError, UncheckpointedLog};
 
 pub use keys::LogKeys;
 
+use crate::jobs::Job;
 use crate::state::AppState;
 
 /// How often the job looks for grown logs: the fastest a log gets a new checkpoint.
@@ -75,20 +74,21 @@ async fn checkpoint_log(state: &AppState, log: &UncheckpointedLog) -> anyhow::Re
     Ok(())
 }
 
-/// Starts the checkpoint job; it stops when `stop` changes or is dropped.
-pub fn spawn_checkpoint_job(state: AppState, mut stop: watch::Receiver<()>) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticks.tick() => {}
-                _ = stop.changed() => break,
-            }
-            if let Err(e) = checkpoint_once(&state).await {
-                tracing::warn!(error = %format!("{e:#}"), "Checkpoint job round failed");
-            }
-        }
-        tracing::debug!("Checkpoint job stopped");
-    })
+/// The checkpoint signer as a background job (`checkpoints`). Two nodes may both run it: a
+/// checkpoint another node signed first is a `Conflict` the round skips.
+pub struct CheckpointJob;
+
+#[async_trait::async_trait]
+impl Job for CheckpointJob {
+    fn name(&self) -> &'static str {
+        "checkpoints"
+    }
+
+    fn interval(&self) -> Duration {
+        CHECKPOINT_INTERVAL
+    }
+
+    async fn run_once(&self, state: &AppState) -> anyhow::Result<()> {
+        checkpoint_once(state).await.map(drop)
+    }
 }

@@ -2,8 +2,6 @@
 //! and search (query language, structured filters, time range, keyset pagination), count, facets,
 //! and one event by id; with `format`, a search streams every match as a CSV, JSON or NDJSON file.
 
-use std::time::Instant;
-
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
@@ -16,7 +14,6 @@ use trail_core::event::Event;
 use trail_core::export::ExportFormat;
 use trail_core::merkle::InclusionProof;
 use trail_core::query::{Order, Search, SortKey, StructuredFilter};
-use trail_core::validate::{self, BodyError};
 use trail_store::{Appended, FacetValue};
 use utoipa::{IntoParams, ToSchema};
 
@@ -26,6 +23,7 @@ use crate::audit::RequestMeta;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::OrgParam;
+use crate::services::ingest;
 use crate::services::search::{self, SearchInput};
 use crate::services::{Caller, ReadCaller};
 use crate::state::AppState;
@@ -56,48 +54,39 @@ pub struct IngestResponse {
 pub async fn ingest(
     State(state): State<AppState>,
     principal: Principal,
+    meta: RequestMeta,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<IngestResponse>> {
     principal.require(Scope::EventsWrite)?;
     let params: OrgParam = extract::query(raw.as_deref())?;
-    let org = principal
-        .organization(&state, params.organization_id())
-        .await?;
-    let limits = &state.settings.limits;
-    let bytes = extract::body_bytes(&headers, body, limits.max_request_bytes).await?;
+    let caller = Caller::resolve(
+        &state,
+        principal,
+        meta,
+        params.organization_id(),
+        Scope::EventsWrite,
+    )
+    .await?;
+    let bytes =
+        extract::body_bytes(&headers, body, state.settings.limits.max_request_bytes).await?;
     let ndjson = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| {
             ct.starts_with("application/x-ndjson") || ct.starts_with("application/jsonl")
         });
-
-    let started = Instant::now();
-    let inputs = validate::parse_body(&bytes, ndjson, limits).map_err(|err| match err {
-        BodyError::TooManyEvents { count, max } => ApiError::payload_too_large(format!(
-            "The request holds {count} events; at most {max} are allowed per request. Split it into smaller batches."
-        )),
-        BodyError::Invalid(errors) => ApiError::invalid_fields(errors),
-    })?;
-    let ids: Vec<Option<String>> = inputs.iter().map(|e| e.id.clone()).collect();
-    let events = validate::validate_batch(inputs, limits, state.clock.now())
-        .map_err(ApiError::invalid_fields)?;
-    let count = events.len();
-    let appended = state.store.append(&org, events).await.map_err(|err| match err {
-        trail_store::StoreError::IdConflict { id } => {
-            let index = ids.iter().position(|i| i.as_deref() == Some(id.as_str())).unwrap_or(0);
-            let mut api = ApiError::from_store(trail_store::StoreError::IdConflict { id: id.clone() }, "event");
-            api.details = vec![serde_json::json!({"field": format!("events[{index}].id"), "rule": "unique", "id": id})];
-            api
-        }
-        other => ApiError::from_store(other, "organization"),
-    })?;
-    metrics::counter!("trail_ingest_events_total").increment(count as u64);
-    metrics::histogram!("trail_ingest_batch_events").record(count as f64);
-    metrics::histogram!("trail_ingest_seconds").record(started.elapsed().as_secs_f64());
-    Ok(Json(IngestResponse { events: appended }))
+    let events = ingest::append(
+        &state,
+        &caller,
+        ingest::Body {
+            bytes: &bytes,
+            ndjson,
+        },
+    )
+    .await?;
+    Ok(Json(IngestResponse { events }))
 }
 
 /// Search parameters, shared by the GET query string and the POST body.

@@ -14,21 +14,17 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use trail_core::{Millis, ids};
-use trail_store::Change;
+use trail_core::Millis;
 use trail_store::{ExportJob, ExportStatus};
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use crate::access;
-use crate::access::Scope;
-use crate::audit::{self, Entry, RequestMeta};
-use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::exports::spec::{self, ExportRequest, ExportSpec, Restriction};
-use crate::exports::worker::export_dir;
+use crate::exports::spec::{ExportRequest, ExportSpec};
 use crate::extract;
 use crate::extract::OrgParam;
+use crate::services::exports;
+use crate::services::{Authorized, OrgCaller, needs};
 use crate::state::AppState;
 
 /// An export job as the API shows it.
@@ -101,102 +97,22 @@ pub struct ExportList {
     exports: Vec<ExportView>,
 }
 
-/// Who asked, as the Export History shows it.
-fn requester(principal: &Principal) -> String {
-    match principal {
-        Principal::Operator => "operator".to_owned(),
-        Principal::Key(key) => format!("{} ({})", key.id, key.name),
-        Principal::Member(member) => format!("{} ({})", member.user.id, member.user.email),
-        Principal::Viewer(claims) => match &claims.viewer {
-            Some(viewer) => format!("viewer {}", viewer.id),
-            None => "viewer token".to_owned(),
-        },
-    }
-}
-
-/// Whether `principal` may see `job` in the history and download it: a caller whose reading is
-/// restricted (own activity, a scoped viewer token) sees only the jobs it asked for, which
-/// carry the same restriction; everyone else with the export permission sees them all.
-fn may_see(principal: &Principal, job: &ExportJob) -> bool {
-    access::restrictions(principal).is_empty() || job.created_by == requester(principal)
-}
-
 /// Create an export job. Answers at once with `record_count`; the file is written in the background.
 #[utoipa::path(post, path = "/v1/exports", tag = "exports", request_body = ExportRequest,
     responses((status = 201, body = ExportView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, description = "Past the organization's retention or longest export window; the message says how to split", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    principal: Principal,
-    meta: RequestMeta,
+    authorized: Authorized<needs::Exports>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<ExportView>)> {
-    principal.require(Scope::Exports)?;
     let request: ExportRequest =
         extract::json_body(&headers, body, state.settings.limits.max_request_bytes).await?;
-    let org = principal
-        .organization(&state, request.organization_id.as_deref())
+    let caller = authorized
+        .in_organization(&state, request.organization_id.as_deref())
         .await?;
-    let limits = state.store.org_settings(&org).await?;
-    let now = state.clock.now();
-    let (name, mut spec) = spec::resolve(&request, now, &limits)?;
-    spec.restricted_to = Restriction::from_conditions(&access::restrictions(&principal))
-        .ok_or_else(|| {
-            ApiError::forbidden(
-                "This caller's reading restrictions cannot be applied to an export job.",
-            )
-        })?;
-    spec.below_seq = Some(
-        state
-            .store
-            .head(&org)
-            .await
-            .map_err(|e| ApiError::from_store(e, "organization"))?
-            .size,
-    );
-    let record_count = state
-        .store
-        .count(&org, &spec.search(now)?)
-        .await
-        .map_err(|e| ApiError::from_store(e, "organization"))?;
-    let job = ExportJob {
-        id: ids::new_export_id(),
-        organization_id: org,
-        name,
-        spec: serde_json::to_value(&spec).map_err(ApiError::internal)?,
-        status: ExportStatus::Queued,
-        record_count,
-        progress: 0,
-        error: None,
-        created_by: requester(&principal),
-        created_at: now,
-        started_at: None,
-        finished_at: None,
-        expires_at: None,
-        file_name: None,
-        file_size: None,
-    };
-    let entry = Entry::new(
-        "trail.export.created",
-        "Requested an export of the activity log",
-    )
-    .resource("export", &job.id, Some(&job.name))
-    .metadata("record_count", job.record_count)
-    .metadata("spec", job.spec.clone());
-    // The job and its audit event are stored together: an export is never queued unrecorded.
-    let change = Change::CreateExport(job.clone());
-    audit::change(
-        &state,
-        &principal,
-        &meta,
-        &job.organization_id,
-        change,
-        |_| Some(entry),
-    )
-    .await?;
-    state.export_queue.notify();
-    metrics::counter!("trail_exports_created_total").increment(1);
+    let job = exports::create(&state, &caller, &request).await?;
     Ok((StatusCode::CREATED, Json(job.into())))
 }
 
@@ -205,49 +121,14 @@ pub async fn create(
     responses((status = 200, body = ExportList), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    principal: Principal,
+    OrgCaller(caller, _): OrgCaller<needs::Exports>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<ExportList>> {
-    let org = authorize(&state, &principal, raw.as_deref()).await?;
-    let jobs = state.store.list_exports(&org).await?;
+    let _: OrgParam = extract::query(raw.as_deref())?;
+    let jobs = exports::list(&state, &caller).await?;
     Ok(Json(ExportList {
-        exports: jobs
-            .into_iter()
-            .filter(|job| may_see(&principal, job))
-            .map(ExportView::from)
-            .collect(),
+        exports: jobs.into_iter().map(ExportView::from).collect(),
     }))
-}
-
-async fn authorize(
-    state: &AppState,
-    principal: &Principal,
-    raw: Option<&str>,
-) -> ApiResult<String> {
-    principal.require(Scope::Exports)?;
-    let params: OrgParam = extract::query(raw)?;
-    principal
-        .organization(state, params.organization_id())
-        .await
-}
-
-/// The job, or 404 when it does not exist or the caller may not see it (`may_see`).
-async fn find(
-    state: &AppState,
-    principal: &Principal,
-    org: &str,
-    id: &str,
-) -> ApiResult<ExportJob> {
-    let job = state
-        .store
-        .get_export(org, id)
-        .await
-        .map_err(|e| ApiError::from_store(e, "export"))?;
-    if may_see(principal, &job) {
-        Ok(job)
-    } else {
-        Err(ApiError::not_found("export"))
-    }
 }
 
 /// One export job: status, progress, error.
@@ -255,12 +136,12 @@ async fn find(
     responses((status = 200, body = ExportView), (status = 404, body = ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
-    principal: Principal,
+    OrgCaller(caller, _): OrgCaller<needs::Exports>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<ExportView>> {
-    let org = authorize(&state, &principal, raw.as_deref()).await?;
-    Ok(Json(find(&state, &principal, &org, &id).await?.into()))
+    let _: OrgParam = extract::query(raw.as_deref())?;
+    Ok(Json(exports::get(&state, &caller, &id).await?.into()))
 }
 
 /// Delete an export job and its file (a running job stops).
@@ -268,20 +149,12 @@ pub async fn get_one(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    principal: Principal,
+    OrgCaller(caller, _): OrgCaller<needs::Exports>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<StatusCode> {
-    let org = authorize(&state, &principal, raw.as_deref()).await?;
-    let job = find(&state, &principal, &org, &id).await?;
-    state
-        .store
-        .delete_export(&org, &id)
-        .await
-        .map_err(|e| ApiError::from_store(e, "export"))?;
-    if let Some(name) = &job.file_name {
-        let _ = tokio::fs::remove_file(export_dir(&state).join(name)).await;
-    }
+    let _: OrgParam = extract::query(raw.as_deref())?;
+    exports::delete(&state, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -292,34 +165,13 @@ pub async fn delete(
         (status = 410, description = "Expired", body = ErrorBody), (status = 416, body = ErrorBody)))]
 pub async fn download(
     State(state): State<AppState>,
-    principal: Principal,
+    OrgCaller(caller, _): OrgCaller<needs::Exports>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let org = authorize(&state, &principal, raw.as_deref()).await?;
-    let job = find(&state, &principal, &org, &id).await?;
-    let name = match (job.status, &job.file_name) {
-        (ExportStatus::Completed, Some(name)) => name.clone(),
-        (ExportStatus::Expired, _) => {
-            return Err(ApiError::new(
-                StatusCode::GONE,
-                "expired",
-                "This export has expired and its file was deleted; create it again.",
-            ));
-        }
-        (status, _) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "not_ready",
-                format!(
-                    "This export is {}; download it once it is completed.",
-                    status.as_str()
-                ),
-            ));
-        }
-    };
-    let path = export_dir(&state).join(&name);
+    let _: OrgParam = extract::query(raw.as_deref())?;
+    let (job, name, path) = exports::finished_file(&state, &caller, &id).await?;
     let mut file = tokio::fs::File::open(&path)
         .await
         .map_err(|e| ApiError::internal(format!("opening export file {}: {e}", path.display())))?;

@@ -1,5 +1,5 @@
-//! Operations: liveness, readiness (the store answers) and Prometheus metrics. (`/` is the web
-//! app, served by `trail-web`.)
+//! Operations: liveness, readiness (the store answers, writes are not failing, no background job
+//! stuck or dead) and Prometheus metrics. (`/` is the web app, served by `trail-web`.)
 
 use axum::Json;
 use axum::extract::State;
@@ -22,8 +22,8 @@ pub async fn healthz() -> Json<Status> {
     Json(Status { status: "ok" })
 }
 
-/// Readiness: the store is reachable and writes are not failing (the last one did not fail in the
-/// last 10 seconds).
+/// Readiness: the store is reachable, writes are not failing (the last one did not fail in the
+/// last 10 seconds) and no background job is stuck or dead (503 names them).
 #[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
     responses((status = 200, body = Status), (status = 503, body = super::ErrorBody)))]
 pub async fn readyz(
@@ -43,6 +43,10 @@ pub async fn readyz(
         .ping()
         .await
         .map_err(|e| ApiError::from_store(e, "store"))?;
+    let problems = state.jobs.problems(state.clock.now());
+    if let Some(first) = problems.first() {
+        return Err(ApiError::unavailable(first.message.clone()).with_details(problems));
+    }
     Ok(Json(Status { status: "ready" }))
 }
 

@@ -6,19 +6,17 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use trail_core::ids;
-use trail_store::Change;
-use trail_store::{BUILT_IN_ROLES, Role};
+use trail_store::Role;
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use crate::access::Permission;
-use crate::access::{self, PERMISSION_NAMES};
-use crate::audit::{self, Entry, RequestMeta};
-use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract;
 use crate::extract::OrgParam;
+use crate::services::admin;
+use crate::services::admin::roles::NewRole;
+pub use crate::services::admin::roles::RoleView;
+use crate::services::{Authorized, OrgCaller, needs};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -32,15 +30,6 @@ pub struct CreateRole {
     permissions: Vec<String>,
 }
 
-/// A role as listed: built-in ones have their name as id.
-#[derive(Serialize, ToSchema)]
-pub struct RoleView {
-    id: String,
-    name: String,
-    permissions: Vec<String>,
-    built_in: bool,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct RoleList {
     roles: Vec<RoleView>,
@@ -51,40 +40,11 @@ pub struct RoleList {
     responses((status = 200, body = RoleList), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    principal: Principal,
+    OrgCaller(caller, _): OrgCaller<needs::MembersManage>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<RoleList>> {
-    principal.require_permission(Permission::MembersManage)?;
-    let params: OrgParam = extract::query(raw.as_deref())?;
-    let org = principal
-        .organization(&state, params.organization_id())
-        .await?;
-    let mut roles: Vec<RoleView> = BUILT_IN_ROLES
-        .iter()
-        .map(|id| RoleView {
-            id: (*id).to_owned(),
-            name: access::built_in_name(id).unwrap_or(id).to_owned(),
-            permissions: access::built_in_permissions(id)
-                .unwrap_or_default()
-                .iter()
-                .map(|p| p.as_str().to_owned())
-                .collect(),
-            built_in: true,
-        })
-        .collect();
-    roles.extend(
-        state
-            .store
-            .list_roles(&org)
-            .await?
-            .into_iter()
-            .map(|r| RoleView {
-                id: r.id,
-                name: r.name,
-                permissions: r.permissions,
-                built_in: false,
-            }),
-    );
+    let _: OrgParam = extract::query(raw.as_deref())?;
+    let roles = admin::roles::list(&state, &caller).await?;
     Ok(Json(RoleList { roles }))
 }
 
@@ -93,56 +53,19 @@ pub async fn list(
     responses((status = 201, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    principal: Principal,
-    meta: RequestMeta,
+    authorized: Authorized<needs::MembersManage>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Role>)> {
-    principal.require_permission(Permission::MembersManage)?;
     let req: CreateRole = extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
-    let org = principal
-        .organization(&state, req.organization_id.as_deref())
+    let caller = authorized
+        .in_organization(&state, req.organization_id.as_deref())
         .await?;
-    let name = extract::name("name", &req.name, 100)?;
-    if BUILT_IN_ROLES.iter().any(|id| {
-        access::built_in_name(id).is_some_and(|n| n.eq_ignore_ascii_case(name))
-            || id.eq_ignore_ascii_case(name)
-    }) {
-        return Err(ApiError::invalid_field(
-            "name",
-            "reserved",
-            format!("`{name}` is a built-in role."),
-        ));
-    }
-    extract::one_or_more_of(
-        "permissions",
-        &req.permissions,
-        &PERMISSION_NAMES,
-        "permission",
-    )?;
-    let mut permissions = req.permissions.clone();
-    permissions.sort();
-    permissions.dedup();
-    let role = Role {
-        organization_id: org.clone(),
-        id: ids::new_role_id(),
-        name: name.to_owned(),
-        permissions,
-        created_at: state.clock.now(),
+    let new = NewRole {
+        name: req.name,
+        permissions: req.permissions,
     };
-    let entry = Entry::new("trail.role.created", format!("Created role {}", role.name))
-        .resource("role", &role.id, Some(&role.name))
-        .metadata("permissions", role.permissions.clone());
-    audit::change(
-        &state,
-        &principal,
-        &meta,
-        &org,
-        Change::CreateRole(role.clone()),
-        |_| Some(entry),
-    )
-    .await
-    .map_err(|e| ApiError::from_store(e, "organization"))?;
+    let role = admin::roles::create(&state, &caller, new).await?;
     Ok((StatusCode::CREATED, Json(role)))
 }
 
@@ -151,42 +74,11 @@ pub async fn create(
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    principal: Principal,
-    meta: RequestMeta,
+    OrgCaller(caller, _): OrgCaller<needs::MembersManage>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<StatusCode> {
-    principal.require_permission(Permission::MembersManage)?;
-    let params: OrgParam = extract::query(raw.as_deref())?;
-    let org = principal
-        .organization(&state, params.organization_id())
-        .await?;
-    if access::is_built_in(&id) {
-        return Err(ApiError::invalid_field(
-            "id",
-            "built_in",
-            "Built-in roles cannot be deleted.",
-        ));
-    }
-    let role = state
-        .store
-        .get_role(&org, &id)
-        .await
-        .map_err(|e| ApiError::from_store(e, "role"))?;
-    let entry = Entry::new("trail.role.deleted", format!("Deleted role {}", role.name)).resource(
-        "role",
-        &role.id,
-        Some(&role.name),
-    );
-    audit::change(
-        &state,
-        &principal,
-        &meta,
-        &org,
-        Change::DeleteRole { id },
-        |_| Some(entry),
-    )
-    .await
-    .map_err(|e| ApiError::from_store(e, "role"))?;
+    let _: OrgParam = extract::query(raw.as_deref())?;
+    admin::roles::delete(&state, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,22 +7,20 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use serde::{Deserialize, Deserializer, Serialize};
-use trail_core::{FieldError, Millis};
-use trail_store::Change;
+use trail_core::Millis;
 use trail_store::OrgSettings;
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use crate::access::{Permission, Scope};
-use crate::audit::{self, Entry, RequestMeta};
-use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract;
 use crate::extract::OrgParam;
+use crate::services::admin;
+use crate::services::admin::settings::SettingsChange;
+use crate::services::{Authorized, OrgCaller, needs};
 use crate::state::AppState;
 
-/// Largest value of either setting: a hundred years.
-pub const MAX_DAYS: u32 = 36_500;
+pub use crate::services::admin::settings::MAX_DAYS;
 
 #[derive(Serialize, ToSchema)]
 pub struct SettingsView {
@@ -69,16 +67,12 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Er
     responses((status = 200, body = SettingsView), (status = 403, body = ErrorBody)))]
 pub async fn get_settings(
     State(state): State<AppState>,
-    principal: Principal,
+    OrgCaller(caller, _): OrgCaller<needs::Exports>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<SettingsView>> {
-    principal.require(Scope::Exports)?;
-    let params: OrgParam = extract::query(raw.as_deref())?;
-    let org = principal
-        .organization(&state, params.organization_id())
-        .await?;
-    let settings = state.store.org_settings(&org).await?;
-    Ok(Json(view(org, settings)))
+    let _: OrgParam = extract::query(raw.as_deref())?;
+    let settings = admin::settings::get(&state, &caller).await?;
+    Ok(Json(view(caller.organization_id, settings)))
 }
 
 /// Change the organization's settings (`admin` scope).
@@ -86,63 +80,19 @@ pub async fn get_settings(
     responses((status = 200, body = SettingsView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn patch_settings(
     State(state): State<AppState>,
-    principal: Principal,
-    meta: RequestMeta,
+    authorized: Authorized<needs::SettingsManage>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<SettingsView>> {
-    principal.require_permission(Permission::SettingsManage)?;
     let patch: SettingsPatch =
         extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
-    let org = principal
-        .organization(&state, patch.organization_id.as_deref())
+    let caller = authorized
+        .in_organization(&state, patch.organization_id.as_deref())
         .await?;
-    let mut errors = Vec::new();
-    let mut in_range = |field: &str, days: Option<u32>| {
-        if days.is_some_and(|d| !(1..=MAX_DAYS).contains(&d)) {
-            errors.push(FieldError::new(
-                field,
-                "range",
-                format!("`{field}` must be between 1 and {MAX_DAYS} days."),
-            ));
-        }
+    let change = SettingsChange {
+        retention_days: patch.retention_days,
+        max_export_window_days: patch.max_export_window_days,
     };
-    in_range("retention_days", patch.retention_days);
-    in_range(
-        "max_export_window_days",
-        patch.max_export_window_days.flatten(),
-    );
-    if !errors.is_empty() {
-        return Err(ApiError::invalid_fields(errors));
-    }
-    let before = state.store.org_settings(&org).await?;
-    let mut settings = before.clone();
-    if let Some(days) = patch.retention_days {
-        settings.retention_days = days;
-    }
-    if let Some(window) = patch.max_export_window_days {
-        settings.max_export_window_days = window;
-    }
-    settings.updated_at = Some(state.clock.now());
-    let mut entry = Entry::new(
-        "trail.settings.updated",
-        "Changed the organization's settings",
-    );
-    if before.retention_days != settings.retention_days {
-        entry = entry.change(
-            "retention_days",
-            before.retention_days,
-            settings.retention_days,
-        );
-    }
-    if before.max_export_window_days != settings.max_export_window_days {
-        entry = entry.change(
-            "max_export_window_days",
-            before.max_export_window_days,
-            settings.max_export_window_days,
-        );
-    }
-    let change = Change::PutOrgSettings(settings.clone());
-    audit::change(&state, &principal, &meta, &org, change, |_| Some(entry)).await?;
-    Ok(Json(view(org, settings)))
+    let settings = admin::settings::update(&state, &caller, change).await?;
+    Ok(Json(view(caller.organization_id, settings)))
 }

@@ -4,13 +4,19 @@
 //! `routes/` parse, call a service and render; the web app, stream workers and compatibility
 //! routes call the same services (docs/architecture.md).
 //!
+//! - [`admin`]: the organization's settings and roles, changed with their audit events.
+//! - [`exports`]: export jobs (create with its audit event, history, one, file, delete).
+//! - [`ingest`]: validated, all-or-nothing appends to the log.
 //! - [`search`]: narrowed, audited reads of the log (search, count, facets, one event,
 //!   downloads).
 //! - [`histogram`]: counts per time bucket; [`live`]: the live tail behind `/v1/events/stream`.
 //! - administrative changes go through [`crate::audit::change`], which commits a change with its
 //!   audit event.
 
+pub mod admin;
+pub mod exports;
 pub mod histogram;
+pub mod ingest;
 pub mod live;
 pub mod search;
 
@@ -84,13 +90,69 @@ impl Principal {
     }
 }
 
-/// The caller of a read route: authenticated, holding the `events:read` scope (or a permission
-/// that satisfies it), bound to the organization that `organization_id` in the query string
-/// names (or its own). Rejections are the usual 401/403/404 answers.
-#[derive(Debug, Clone)]
-pub struct ReadCaller(pub Caller);
+/// The scope or permission a route requires, as a type (`needs::MembersManage`), so that an
+/// extractor can check it before the handler runs.
+pub trait Required: Send + Sync + 'static {
+    const NEED: Need;
+}
 
-impl axum::extract::FromRequestParts<AppState> for ReadCaller {
+/// The requirements routes name in their extractors.
+pub mod needs {
+    use super::{Need, Required};
+    use crate::access::{Permission, Scope};
+
+    macro_rules! needs {
+        ($($(#[$doc:meta])* $name:ident => $need:expr;)*) => {$(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $name;
+            impl Required for $name {
+                const NEED: Need = $need;
+            }
+        )*};
+    }
+
+    needs! {
+        /// The `events:read` scope (or `events:read` / `events:read_own`).
+        EventsRead => Need::Scope(Scope::EventsRead);
+        /// The `exports` scope (or `events:export`).
+        Exports => Need::Scope(Scope::Exports);
+        /// `members:manage`.
+        MembersManage => Need::Permission(Permission::MembersManage);
+        /// `api_keys:manage`.
+        ApiKeysManage => Need::Permission(Permission::ApiKeysManage);
+        /// `settings:manage`.
+        SettingsManage => Need::Permission(Permission::SettingsManage);
+    }
+}
+
+/// An authenticated caller that holds `N` (401/403 otherwise), not yet bound to an organization:
+/// for routes that name the organization in their JSON body. The check runs before the body is
+/// read; [`in_organization`](Authorized::in_organization) makes the [`Caller`].
+#[derive(Debug, Clone)]
+pub struct Authorized<N: Required> {
+    pub principal: Principal,
+    pub meta: RequestMeta,
+    need: std::marker::PhantomData<N>,
+}
+
+impl<N: Required> Authorized<N> {
+    /// Binds the caller to the organization `requested` names (or its own).
+    pub async fn in_organization(
+        self,
+        state: &AppState,
+        requested: Option<&str>,
+    ) -> ApiResult<Caller> {
+        let organization_id = self.principal.organization(state, requested).await?;
+        Ok(Caller {
+            principal: self.principal,
+            organization_id,
+            meta: self.meta,
+        })
+    }
+}
+
+impl<N: Required> axum::extract::FromRequestParts<AppState> for Authorized<N> {
     type Rejection = crate::error::ApiError;
 
     async fn from_request_parts(
@@ -98,23 +160,44 @@ impl axum::extract::FromRequestParts<AppState> for ReadCaller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, state).await?;
+        principal.check(N::NEED)?;
         let meta = match RequestMeta::from_request_parts(parts, state).await {
             Ok(meta) => meta,
             Err(never) => match never {},
         };
+        Ok(Authorized {
+            principal,
+            meta,
+            need: std::marker::PhantomData,
+        })
+    }
+}
+
+/// The caller of a route that names its organization in the query string (`organization_id`):
+/// authenticated, holding `N`, bound to that organization (or its own). Rejections are the
+/// usual 401/403/404 answers.
+#[derive(Debug, Clone)]
+pub struct OrgCaller<N: Required>(pub Caller, pub std::marker::PhantomData<N>);
+
+/// The caller of a read route (`events:read`).
+pub type ReadCaller = OrgCaller<needs::EventsRead>;
+
+impl<N: Required> axum::extract::FromRequestParts<AppState> for OrgCaller<N> {
+    type Rejection = crate::error::ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let authorized = Authorized::<N>::from_request_parts(parts, state).await?;
         let requested = parts.uri.query().and_then(|query| {
             form_urlencoded::parse(query.as_bytes())
                 .find(|(key, _)| key == "organization_id")
                 .map(|(_, value)| value.into_owned())
         });
-        Caller::resolve(
-            state,
-            principal,
-            meta,
-            requested.as_deref(),
-            Scope::EventsRead,
-        )
-        .await
-        .map(ReadCaller)
+        let caller = authorized
+            .in_organization(state, requested.as_deref())
+            .await?;
+        Ok(OrgCaller(caller, std::marker::PhantomData))
     }
 }

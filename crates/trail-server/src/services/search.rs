@@ -276,24 +276,9 @@ pub async fn event(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Eve
         .get_event(org, id)
         .await
         .map_err(|e| ApiError::from_store(e, "event"))?;
-    let restrictions = access::restrictions(&caller.principal);
-    if !restrictions.is_empty() {
-        // Someone allowed only some events learns nothing of the others: the same 404.
-        let mut search = Search {
-            filter: Filter {
-                conditions: vec![query::Condition {
-                    field: Field::Id,
-                    negated: false,
-                    matchers: vec![query::Matcher::Eq(event.data.id.clone())],
-                }],
-            },
-            limit: 1,
-            ..Search::default()
-        };
-        access::narrow(&caller.principal, &mut search);
-        if state.store.count(org, &search).await? == 0 {
-            return Err(ApiError::not_found("event"));
-        }
+    // Someone allowed only some events learns nothing of the others: the same 404.
+    if !access::permits(&caller.principal, &event.data) {
+        return Err(ApiError::not_found("event"));
     }
     let entry = Entry::new(
         "trail.event.viewed",

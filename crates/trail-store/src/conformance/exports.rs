@@ -138,3 +138,36 @@ pub async fn export_jobs_lifecycle(store: &dyn Store) {
         Err(StoreError::NotFound)
     ));
 }
+
+/// A job lease has one holder at a time: others are refused until it expires, the holder renews
+/// it, and leases of different names are independent.
+pub async fn a_lease_has_one_holder_until_it_expires(store: &dyn Store) {
+    let take = |holder: &'static str, at: i64| async move {
+        store
+            .take_lease("retention", holder, Millis(at), 1_000)
+            .await
+            .unwrap()
+    };
+    assert!(take("node-a", 10_000).await, "a free lease is taken");
+    assert!(!take("node-b", 10_500).await, "held by node-a until 11,000");
+    assert!(
+        take("node-a", 10_900).await,
+        "the holder renews it, until 11,900"
+    );
+    assert!(!take("node-b", 11_500).await, "renewed, so still node-a's");
+    assert!(
+        store
+            .take_lease("checkpoints", "node-b", Millis(11_500), 1_000)
+            .await
+            .unwrap(),
+        "another name is another lease"
+    );
+    assert!(
+        take("node-b", 11_900).await,
+        "expired at 11,900: node-b takes it"
+    );
+    assert!(
+        !take("node-a", 12_000).await,
+        "and node-a no longer holds it"
+    );
+}

@@ -95,6 +95,7 @@ macro_rules! conformance_tests {
             search_actor_id_or_email,
             org_settings_default_and_round_trip,
             export_jobs_lifecycle,
+            a_lease_has_one_holder_until_it_expires,
             retention_removes_a_prefix_and_keeps_proofs,
             retention_can_remove_every_event,
             audited_change_commits_with_its_event,

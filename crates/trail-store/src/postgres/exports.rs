@@ -221,3 +221,25 @@ pub(super) async fn delete_export(
     }
     Ok(())
 }
+
+/// `Store::take_lease`: one upsert that takes a free or expired lease or renews the holder's own
+/// (PostgreSQL locks the row, so two nodes never both take it).
+pub(super) async fn take_lease(
+    client: &impl GenericClient,
+    name: &str,
+    holder: &str,
+    now: Millis,
+    ttl_ms: i64,
+) -> Result<bool> {
+    client
+        .execute(
+            "INSERT INTO job_leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+             expires_at = excluded.expires_at \
+             WHERE job_leases.holder = excluded.holder OR job_leases.expires_at <= $4",
+            &[&name, &holder, &now.plus_ms(ttl_ms).0, &now.0],
+        )
+        .await
+        .map(|changed| changed == 1)
+        .map_err(db_error)
+}

@@ -503,6 +503,10 @@ impl Store for PostgresStore {
         exports::delete_export(&self.client().await?, organization_id, id).await
     }
 
+    async fn take_lease(&self, name: &str, holder: &str, now: Millis, ttl_ms: i64) -> Result<bool> {
+        exports::take_lease(&self.client().await?, name, holder, now, ttl_ms).await
+    }
+
     async fn purge_received_before(
         &self,
         organization_id: &str,

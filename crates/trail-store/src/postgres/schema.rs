@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/postgres/0005_retention.sql"),
     ),
+    (6, include_str!("../../migrations/postgres/0006_leases.sql")),
     (7, include_str!("../../migrations/postgres/0007_views.sql")),
 ];
 

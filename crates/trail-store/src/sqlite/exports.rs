@@ -197,3 +197,21 @@ pub(super) fn delete_export(conn: &Connection, organization_id: &str, id: &str) 
     }
     Ok(())
 }
+
+/// `Store::take_lease`: one upsert that takes a free or expired lease or renews the holder's own.
+pub(super) fn take_lease(
+    conn: &Connection,
+    name: &str,
+    holder: &str,
+    now: Millis,
+    ttl_ms: i64,
+) -> Result<bool> {
+    conn.execute(
+        "INSERT INTO job_leases (name, holder, expires_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+         WHERE job_leases.holder = excluded.holder OR job_leases.expires_at <= ?4",
+        params![name, holder, now.plus_ms(ttl_ms).0, now.0],
+    )
+    .map(|changed| changed == 1)
+    .map_err(internal)
+}

@@ -589,6 +589,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn take_lease(&self, name: &str, holder: &str, now: Millis, ttl_ms: i64) -> Result<bool> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        self.write(move |conn| exports::take_lease(conn, &name, &holder, now, ttl_ms))
+            .await
+    }
+
     async fn purge_received_before(
         &self,
         organization_id: &str,
