@@ -33,7 +33,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server (API, web UI, background jobs).
-    Serve(trail_server::ServeArgs),
+    Serve(Box<trail_server::ServeArgs>),
     /// Manage organizations (operator credential).
     #[command(subcommand)]
     Orgs(orgs::Command),
@@ -80,7 +80,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => trail_server::serve(args).await,
+            Command::Serve(args) => trail_server::serve(*args).await,
             Command::Orgs(cmd) => orgs::run(cmd).await,
             Command::Keys(cmd) => keys::run(cmd).await,
             Command::Members(cmd) => members::run(cmd).await,
