@@ -131,7 +131,11 @@ async fn every_route_answers_unlisted_methods_and_bad_paths_in_the_error_shape()
 
 #[tokio::test]
 async fn oversize_targets_heads_and_bodies_and_other_media_types_are_shaped_errors() {
-    let app = TestApp::with(|s| s.limits.max_request_bytes = 4096).await;
+    let app = TestApp::with(|s| {
+        s.limits.max_request_bytes = 4096;
+        s.http.max_uri_bytes = 8192;
+    })
+    .await;
     let (_, key) = app.tenant("acme").await;
     let long = format!("/v1/events?q={}", "a".repeat(10_000));
     let reply = send(

@@ -26,7 +26,7 @@ pub struct Complexity {
 impl Default for Complexity {
     fn default() -> Self {
         Complexity {
-            max_query_chars: 16384,
+            max_query_chars: 65536,
             max_filters: 50,
             max_terms: 100,
             max_or_values: 100,

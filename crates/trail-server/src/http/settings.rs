@@ -50,7 +50,7 @@ impl Default for HttpSettings {
             idle_timeout: Duration::from_secs(60),
             max_connections: 1024,
             max_header_bytes: 16 * 1024,
-            max_uri_bytes: 8 * 1024,
+            max_uri_bytes: 64 * 1024,
             max_inflight_requests: 32,
             max_inflight_bytes: 64 * 1024 * 1024,
             rates: RateLimits {
@@ -239,7 +239,7 @@ pub struct HttpArgs {
     /// Largest request head in bytes; larger get 431 [default: 16384].
     #[arg(long, env = "TRAIL_MAX_HEADER_BYTES", value_name = "BYTES")]
     pub max_header_bytes: Option<usize>,
-    /// Longest request target in bytes; longer get 414 [default: 8192].
+    /// Longest request target in bytes; longer get 414 [default: 65536].
     #[arg(long, env = "TRAIL_MAX_URI_BYTES", value_name = "BYTES")]
     pub max_uri_bytes: Option<usize>,
     /// Ingest requests handled at once; more get 503 + Retry-After [default: 32].
