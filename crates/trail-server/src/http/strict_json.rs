@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Response};
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor,
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::ApiError;
+use trail_core::strict::Unique;
 
 /// Media types a `/v1/` request body may have (a missing `Content-Type` is read as JSON).
 const ACCEPTED: &[&str] = &[
@@ -64,81 +65,15 @@ pub fn from_slice<T: DeserializeOwned>(
 ) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let mut track = serde_path_to_error::Track::new();
-    let value = match <UniqueKeys as de::Deserialize>::deserialize(
+    let value = match <Unique as de::Deserialize>::deserialize(
         serde_path_to_error::Deserializer::new(&mut *de, &mut track),
     )
-    .and_then(|UniqueKeys(value)| de.end().map(|()| value))
+    .and_then(|Unique(value)| de.end().map(|()| value))
     {
         Ok(value) => value,
         Err(err) => return Err(serde_path_to_error::Error::new(track.path(), err)),
     };
     serde_path_to_error::deserialize(Strict(&value))
-}
-
-/// A JSON value whose objects have no key twice.
-pub struct UniqueKeys(pub Value);
-
-impl<'de> de::Deserialize<'de> for UniqueKeys {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(UniqueVisitor).map(UniqueKeys)
-    }
-}
-
-struct UniqueVisitor;
-
-impl<'de> Visitor<'de> for UniqueVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(UniqueKeys(item)) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut object = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if object.contains_key(&key) {
-                return Err(de::Error::custom(format_args!(
-                    "duplicate key `{key}`: each key may appear once in an object"
-                )));
-            }
-            let UniqueKeys(value) = map.next_value()?;
-            object.insert(key, value);
-        }
-        Ok(Value::Object(object))
-    }
 }
 
 /// Decodes from a parsed value like `serde_json` does, except that a struct only accepts an
