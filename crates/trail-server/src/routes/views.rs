@@ -194,20 +194,8 @@ pub async fn create(
     let entry = Entry::new("trail.view.created", format!("Saved the view {name:?}"))
         .resource("view", &view.id, Some(name))
         .metadata("shared", view.shared)
-        .metadata(
-            "filters",
-            serde_json::from_str::<Value>(&view.filters).unwrap_or_default(),
-        );
-    audit::change(
-        &state,
-        &principal,
-        &meta,
-        &org,
-        Change::PutView(view.clone()),
-        move |_| Some(entry),
-    )
-    .await
-    .map_err(|e| ApiError::from_store(e, "view"))?;
+        .metadata("filters", filters_json(&view.filters));
+    put_view(&state, &principal, &meta, &org, &view, entry).await?;
     Ok((StatusCode::CREATED, Json(answer(&principal, &me, view))))
 }
 
@@ -281,19 +269,13 @@ pub async fn update(
         entry = entry.change("is_default", old.is_default, view.is_default);
     }
     if old.filters != view.filters {
-        let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or_default();
-        entry = entry.change("filters", parse(&old.filters), parse(&view.filters));
+        entry = entry.change(
+            "filters",
+            filters_json(&old.filters),
+            filters_json(&view.filters),
+        );
     }
-    audit::change(
-        &state,
-        &principal,
-        &meta,
-        &org,
-        Change::PutView(view.clone()),
-        move |_| Some(entry),
-    )
-    .await
-    .map_err(|e| ApiError::from_store(e, "view"))?;
+    put_view(&state, &principal, &meta, &org, &view, entry).await?;
     Ok(Json(answer(&principal, &me, view)))
 }
 
@@ -334,4 +316,31 @@ pub async fn delete(
     .await
     .map_err(|e| ApiError::from_store(e, "view"))?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stores a created or changed view together with its audit event.
+async fn put_view(
+    state: &AppState,
+    principal: &Principal,
+    meta: &RequestMeta,
+    org: &str,
+    view: &SavedView,
+    entry: Entry,
+) -> ApiResult<()> {
+    audit::change(
+        state,
+        principal,
+        meta,
+        org,
+        Change::PutView(view.clone()),
+        move |_| Some(entry),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| ApiError::from_store(e, "view"))
+}
+
+/// A view's stored filters as JSON, for its audit event.
+fn filters_json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_default()
 }
