@@ -377,6 +377,28 @@ await check('the embedded viewer shows what its token allows, in the host’s co
   await ctx3.close();
 });
 
+await check('an expired viewer token in a host page: a clear message and a message to the host', async () => {
+  const minted = await api.post('/v1/viewer-tokens', { organization_id: ORG, expires_in: 1, viewer: { id: 'u_2', name: 'Late Viewer' } });
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
+  const ctx5 = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const p = await ctx5.newPage();
+  // A host page on the same origin (frame-ancestors 'self'), served by the test itself.
+  await p.route(`${BASE}/host-page`, (route) => route.fulfill({
+    contentType: 'text/html',
+    body: `<!doctype html><title>Host</title><script>window.messages = []; addEventListener('message', (e) => messages.push(e.data));</script>
+      <iframe title="Activity" width="900" height="600" src="/embed?token=${encodeURIComponent(minted.token)}"></iframe>`,
+  }));
+  const response = await p.request.get(`${BASE}/embed`);
+  assert(!('x-frame-options' in response.headers()), `/embed sends X-Frame-Options ${response.headers()['x-frame-options']}`);
+  await p.goto(`${BASE}/host-page`);
+  const frame = p.frameLocator('iframe');
+  await frame.getByRole('heading', { name: 'This view has expired' }).waitFor({ timeout: T });
+  const text = await frame.locator('[role=alert]').innerText();
+  assert(/expired/i.test(text), `message: ${text}`);
+  await p.waitForFunction(() => window.messages.some((m) => m && m.type === 'trail:token-expired'), null, { timeout: T });
+  await ctx5.close();
+});
+
 await check('390 px wide: readable, no sideways scrolling of the page', async () => {
   const ctx4 = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
   const p = await ctx4.newPage();
@@ -397,6 +419,15 @@ await check('time to the first rows, against the search API’s own time (report
       const search = performance.getEntriesByType('resource').find((e) => e.name.includes('/v1/events?'));
       return { page: window.__firstRow, api: search ? search.responseEnd - search.requestStart : NaN };
     }));
+  }
+  if (process.env.TRAIL_WATERFALL) {
+    // Where the time goes on the last load: each request's start and end after navigation.
+    const rows = await page.evaluate(() => [
+      ...performance.getEntriesByType('navigation').map((e) => ['document', 0, e.responseEnd, e.domInteractive]),
+      ...performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), e.startTime, e.responseEnd]),
+      ['first row', window.__firstRow, window.__firstRow],
+    ]);
+    for (const [name, start, end, extra] of rows) console.log(`waterfall: ${start.toFixed(1).padStart(7)} ${end.toFixed(1).padStart(7)} ${name}${extra ? ` (interactive ${extra.toFixed(1)})` : ''}`);
   }
   const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const pageMs = median(samples.map((x) => x.page));
