@@ -219,8 +219,28 @@ await check('an event opens with every field, its changes and a verified proof',
   const panel = page.getByRole('complementary');
   await panel.getByRole('heading', { name: 'Member role changed' }).waitFor({ timeout: T });
   await panel.getByRole('table').getByText('Developer').waitFor({ timeout: T });
-  await panel.locator('.verified').waitFor({ timeout: T });
-  assert((await panel.locator('.verified').innerText()).includes('Verified'), 'verified');
+  await panel.locator('.verified, .not-verified').first().waitFor({ timeout: T });
+  const integrity = await panel.locator('.verified, .not-verified').first().innerText();
+  assert(integrity.startsWith('Verified'), `integrity: ${integrity}`);
+  // The checkpoint's signature was checked against the key the log publishes.
+  const vkey = (await (await fetch(`${BASE}/v1/log/public-key`)).text()).trim().split('\n')[0];
+  const signedBy = await panel.getByText('Signed by').innerText();
+  assert(signedBy.includes(vkey.split('+').slice(0, 2).join('+')), `${signedBy} vs ${vkey}`);
+  // The same check refuses an altered note and another key.
+  const outcomes = await page.evaluate(async (key) => {
+    const proof = await import(document.querySelector('script[src$="/js/main.js"]').src.replace('/main.js', '/proof.js'));
+    const note = await (await fetch('/v1/log/checkpoint')).text();
+    const keys = [proof.parseVerifierKey(key)];
+    const lines = note.split('\n');
+    const altered = [lines[0], String(Number(lines[1]) + 1), ...lines.slice(2)].join('\n');
+    const other = proof.parseVerifierKey(`${key.split('+')[0]}+${key.split('+')[1]}+${btoa(String.fromCharCode(1, ...new Uint8Array(32).fill(7)))}`);
+    return [
+      Boolean(await proof.checkSignature(note, keys)),
+      Boolean(await proof.checkSignature(altered, keys)),
+      Boolean(await proof.checkSignature(note, [other])),
+    ];
+  }, vkey);
+  assert(JSON.stringify(outcomes) === '[true,false,false]', `signature checks ${outcomes}`);
   assert(page.url().includes('event=evt_'), 'the open event is in the URL');
   await shot(page, 'detail');
   await page.keyboard.press('Escape');
