@@ -29,6 +29,8 @@ const SHOWN_PREFIX_LEN: usize = 12;
 pub struct CreateApiKey {
     /// Omit with the operator credential to create an instance-level key.
     organization_id: Option<String>,
+    /// 1–200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
     /// Any of `events:write`, `events:read`, `exports`, `admin`.
     scopes: Vec<String>,

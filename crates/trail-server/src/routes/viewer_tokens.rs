@@ -23,6 +23,7 @@ use crate::viewer_tokens::ViewerIdentity;
 pub struct CreateViewerToken {
     organization_id: Option<String>,
     /// Lifetime in seconds, 1–86400 (default 3600).
+    #[schema(minimum = 1, maximum = 86400)]
     expires_in: Option<u64>,
     /// Only events whose `actor.id` is this.
     actor: Option<String>,
@@ -34,7 +35,6 @@ pub struct CreateViewerToken {
     #[serde(default)]
     export: bool,
     /// Who will be viewing (`{"id", "name", "email"}`), recorded as the actor of their reads.
-    #[schema(value_type = Option<Object>)]
     viewer: Option<ViewerIdentity>,
 }
 
