@@ -33,6 +33,7 @@ pub struct CreateApiKey {
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
     /// Any of `events:write`, `events:read`, `exports`, `admin`.
+    #[schema(value_type = Vec<super::values::ScopeValue>, inline)]
     scopes: Vec<String>,
     /// RFC 3339; the key stops working then.
     #[schema(value_type = Option<String>)]

@@ -28,6 +28,7 @@ pub struct CreateRole {
     name: String,
     /// Any of `events:read`, `events:read_own`, `events:export`, `streams:manage`,
     /// `members:manage`, `api_keys:manage`, `settings:manage`, `event_types:manage`.
+    #[schema(value_type = Vec<super::values::PermissionValue>, inline)]
     permissions: Vec<String>,
 }
 

@@ -47,6 +47,45 @@ pub enum TimeFrameValue {
     Custom,
 }
 
+/// A string of at least one character.
+#[derive(Serialize, ToSchema)]
+#[schema(min_length = 1)]
+pub struct NonEmpty(String);
+
+/// An API key's scope.
+#[derive(Serialize, ToSchema)]
+pub enum ScopeValue {
+    #[serde(rename = "events:write")]
+    EventsWrite,
+    #[serde(rename = "events:read")]
+    EventsRead,
+    #[serde(rename = "exports")]
+    Exports,
+    #[serde(rename = "admin")]
+    Admin,
+}
+
+/// A permission a role grants.
+#[derive(Serialize, ToSchema)]
+pub enum PermissionValue {
+    #[serde(rename = "events:read")]
+    EventsRead,
+    #[serde(rename = "events:read_own")]
+    EventsReadOwn,
+    #[serde(rename = "events:export")]
+    EventsExport,
+    #[serde(rename = "streams:manage")]
+    StreamsManage,
+    #[serde(rename = "members:manage")]
+    MembersManage,
+    #[serde(rename = "api_keys:manage")]
+    ApiKeysManage,
+    #[serde(rename = "settings:manage")]
+    SettingsManage,
+    #[serde(rename = "event_types:manage")]
+    EventTypesManage,
+}
+
 /// A field the facets route counts values of.
 #[derive(Serialize, ToSchema)]
 pub enum FacetFieldValue {
@@ -111,6 +150,25 @@ mod tests {
             TimeFrameValue::Last90Days,
             TimeFrameValue::Custom,
         ]));
+        use trail_store::permissions::{Permission, Scope};
+        let scopes = names(&[
+            ScopeValue::EventsWrite,
+            ScopeValue::EventsRead,
+            ScopeValue::Exports,
+            ScopeValue::Admin,
+        ]);
+        assert_eq!(scopes, Scope::ALL.map(|s| s.as_str().to_owned()));
+        let permissions = names(&[
+            PermissionValue::EventsRead,
+            PermissionValue::EventsReadOwn,
+            PermissionValue::EventsExport,
+            PermissionValue::StreamsManage,
+            PermissionValue::MembersManage,
+            PermissionValue::ApiKeysManage,
+            PermissionValue::SettingsManage,
+            PermissionValue::EventTypesManage,
+        ]);
+        assert_eq!(permissions, Permission::ALL.map(|p| p.as_str().to_owned()));
         let facets = names(&[
             FacetFieldValue::Action,
             FacetFieldValue::Area,

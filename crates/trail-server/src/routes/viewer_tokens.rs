@@ -30,6 +30,7 @@ pub struct CreateViewerToken {
     /// Only events whose `resource.id` is this.
     resource: Option<String>,
     /// Only events of these areas.
+    #[schema(min_items = 1, value_type = Option<Vec<super::values::NonEmpty>>, inline)]
     areas: Option<Vec<String>>,
     /// Whether the viewer may also export (default false).
     #[serde(default)]
