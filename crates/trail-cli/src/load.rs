@@ -48,6 +48,9 @@ struct Window {
     shed: u64,
     limited: u64,
     failed: u64,
+    /// No answer: the connection closed first (a shed request whose body the server did not
+    /// read, a timeout) or could not be made.
+    reset: u64,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -66,8 +69,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .trim()
     );
     println!(
-        "{:>6} {:>8} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6} {:>9}",
-        "t(s)", "req/s", "p50 ms", "p99 ms", "max ms", "503", "429", "err", "rss MiB"
+        "{:>6} {:>8} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6} {:>6} {:>9}",
+        "t(s)", "req/s", "p50 ms", "p99 ms", "max ms", "503", "429", "reset", "err", "rss MiB"
     );
     let window = Arc::new(Mutex::new(Window::default()));
     let total = Arc::new(Mutex::new(Window::default()));
@@ -119,6 +122,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                         200 => w.ok += 1,
                         503 => w.shed += 1,
                         429 => w.limited += 1,
+                        0 => w.reset += 1,
                         _ => w.failed += 1,
                     }
                 }
@@ -171,7 +175,7 @@ fn print_row(t: u64, w: &Window, seconds: f64, pid: Option<u32>) {
             .unwrap_or(f64::NAN)
     };
     println!(
-        "{:>6} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>6} {:>6} {:>6} {:>9.0}",
+        "{:>6} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>6} {:>6} {:>6} {:>6} {:>9.0}",
         t,
         w.ok as f64 / seconds,
         pct(0.5),
@@ -179,6 +183,7 @@ fn print_row(t: u64, w: &Window, seconds: f64, pid: Option<u32>) {
         l.last().copied().unwrap_or(f64::NAN),
         w.shed,
         w.limited,
+        w.reset,
         w.failed,
         pid.and_then(rss_mib).unwrap_or(f64::NAN)
     );

@@ -19,8 +19,9 @@ const DAY_MS: i64 = 86_400_000;
 /// Longest job name.
 pub const MAX_NAME_CHARS: usize = 200;
 
-/// Most rows in one part of a split export (the OpenAPI document states the same bound).
-pub const MAX_ROWS_PER_FILE: u64 = 1_000_000_000;
+/// Most rows in one part of a split export: what the store's 64-bit counts can hold (the OpenAPI
+/// document states the same bound).
+pub const MAX_ROWS_PER_FILE: u64 = i64::MAX as u64;
 
 /// The body of `POST /v1/exports`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -56,7 +57,7 @@ pub struct ExportRequest {
     #[serde(default)]
     pub verifiable: bool,
     /// Split into numbered parts of at most this many rows, in one zip.
-    #[schema(minimum = 1, maximum = 1_000_000_000)]
+    #[schema(minimum = 1, maximum = 9_223_372_036_854_775_807_i64)]
     pub rows_per_file: Option<u64>,
 }
 

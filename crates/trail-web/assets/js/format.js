@@ -35,6 +35,20 @@ export function locationLabel(event) {
   return [loc.city, loc.region, loc.country].filter(Boolean).join(', ');
 }
 
+// Building an Intl formatter costs far more than using one (it loads locale data): one per
+// language and zone, reused for every row.
+const formatters = new Map();
+function formatter(kind, options) {
+  const lang = document.documentElement.lang || 'en';
+  const key = `${kind} ${lang} ${JSON.stringify(options)}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl[kind](lang, options);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 const UNITS = [
   ['year', 365 * 24 * 3600], ['month', 30 * 24 * 3600], ['week', 7 * 24 * 3600],
   ['day', 24 * 3600], ['hour', 3600], ['minute', 60], ['second', 1],
@@ -43,7 +57,7 @@ const UNITS = [
 /** "3 minutes ago". */
 export function relativeTime(iso, now = Date.now()) {
   const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
-  const rtf = new Intl.RelativeTimeFormat(document.documentElement.lang || 'en', { numeric: 'auto' });
+  const rtf = formatter('RelativeTimeFormat', { numeric: 'auto' });
   for (const [unit, size] of UNITS) {
     if (Math.abs(seconds) >= size || unit === 'second') {
       return rtf.format(Math.round(seconds / size), unit);
@@ -57,7 +71,7 @@ export function absoluteTime(iso) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return String(iso);
   try {
-    const text = new Intl.DateTimeFormat(document.documentElement.lang || 'en', {
+    const text = formatter('DateTimeFormat', {
       year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
       timeZone: timeSettings.zone,
     }).format(date);
@@ -86,5 +100,5 @@ export function bytes(n) {
 }
 
 export function number(n) {
-  return new Intl.NumberFormat(document.documentElement.lang || 'en').format(n);
+  return formatter('NumberFormat', {}).format(n);
 }
