@@ -82,8 +82,10 @@ pub fn banner(
             tls.cert.display()
         ));
         if let Some(redirect) = &tls.redirect_listen {
-            out.push_str(&format!("  http://{redirect} redirects to {url}
-"));
+            out.push_str(&format!(
+                "  http://{redirect} redirects to {url}
+"
+            ));
         }
     }
     match &boot.generated_token {

@@ -552,7 +552,11 @@ mod tests {
         assert_eq!(tls.cert, PathBuf::from("/etc/trail/cert.pem"));
         assert_eq!(tls.key, PathBuf::from("/etc/trail/key.pem"));
         assert!(settings.cookies_always_secure());
-        assert!(!Settings::load(&ServeArgs::default()).unwrap().cookies_always_secure());
+        assert!(
+            !Settings::load(&ServeArgs::default())
+                .unwrap()
+                .cookies_always_secure()
+        );
         let redirect_alone = ServeArgs {
             tls_redirect_listen: Some("0.0.0.0:80".into()),
             ..Default::default()

@@ -118,7 +118,11 @@ async fn assemble(
         .as_ref()
         .map(|tls| http::tls::Tls::load(tls).map(Arc::new))
         .transpose()?;
-    let redirect_listener = match settings.tls.as_ref().and_then(|t| t.redirect_listen.as_ref()) {
+    let redirect_listener = match settings
+        .tls
+        .as_ref()
+        .and_then(|t| t.redirect_listen.as_ref())
+    {
         Some(addr) => Some(
             tokio::net::TcpListener::bind(addr)
                 .await
@@ -217,8 +221,7 @@ pub async fn run(
             }
         }));
     }
-    let served =
-        http::serve::serve(listener, router, &state.settings.http, tls, shutdown).await;
+    let served = http::serve::serve(listener, router, &state.settings.http, tls, shutdown).await;
     let _ = stop_side_tasks.send(true);
     for task in side_tasks {
         let _ = task.await;

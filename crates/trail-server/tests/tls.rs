@@ -44,11 +44,7 @@ fn write_pair(dir: &Path, cert_pem: &str, key_pem: &str) -> Pair {
     pair
 }
 
-async fn start(
-    data: &Path,
-    pair: &Pair,
-    redirect: bool,
-) -> anyhow::Result<trail_server::Running> {
+async fn start(data: &Path, pair: &Pair, redirect: bool) -> anyhow::Result<trail_server::Running> {
     let mut settings = Settings::for_tests(data, "op");
     let mut tls = TlsSettings::for_tests(&pair.cert, &pair.key);
     if redirect {
@@ -124,14 +120,24 @@ async fn serves_http2_over_tls_and_reloads_the_certificate_under_an_inflight_req
 
     let (served, alpn, version) = handshake(server.addr, &roots, &[b"h2", b"http/1.1"]).await;
     assert_eq!(served, der_a);
-    assert_eq!(alpn.as_deref(), Some(&b"h2"[..]), "HTTP/2 is offered by ALPN");
+    assert_eq!(
+        alpn.as_deref(),
+        Some(&b"h2"[..]),
+        "HTTP/2 is offered by ALPN"
+    );
     assert_eq!(version, rustls::ProtocolVersion::TLSv1_3);
     let (_, alpn, _) = handshake(server.addr, &roots, &[b"http/1.1"]).await;
     assert_eq!(alpn.as_deref(), Some(&b"http/1.1"[..]));
 
     let http = client(&roots);
     let base = server.url();
-    let org = post(&http, format!("{base}/v1/organizations"), "op", json!({"name": "Acme"})).await;
+    let org = post(
+        &http,
+        format!("{base}/v1/organizations"),
+        "op",
+        json!({"name": "Acme"}),
+    )
+    .await;
     let org = org["id"].as_str().unwrap().to_owned();
     let key = post(
         &http,
@@ -167,7 +173,10 @@ async fn serves_http2_over_tls_and_reloads_the_certificate_under_an_inflight_req
         if served == der_b {
             break;
         }
-        assert!(Instant::now() < deadline, "the new certificate was never served");
+        assert!(
+            Instant::now() < deadline,
+            "the new certificate was never served"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(server.tls.as_ref().unwrap().current_certificate(), der_b);
@@ -177,7 +186,11 @@ async fn serves_http2_over_tls_and_reloads_the_certificate_under_an_inflight_req
         .unwrap();
     drop(send);
     let answer = inflight.await.unwrap().unwrap();
-    assert_eq!(answer.status(), 200, "the in-flight request survived the reload");
+    assert_eq!(
+        answer.status(),
+        200,
+        "the in-flight request survived the reload"
+    );
     let stored: Value = answer.json().await.unwrap();
     assert_eq!(stored["events"].as_array().unwrap().len(), 2);
 
@@ -226,7 +239,13 @@ async fn the_plain_http_listener_only_redirects_and_cookies_are_secure() {
     // Session cookies are Secure with no proxy header and no --secure-cookies.
     let http = client(&[der]);
     let base = server.url();
-    let org = post(&http, format!("{base}/v1/organizations"), "op", json!({"name": "Acme"})).await;
+    let org = post(
+        &http,
+        format!("{base}/v1/organizations"),
+        "op",
+        json!({"name": "Acme"}),
+    )
+    .await;
     post(
         &http,
         format!("{base}/v1/members"),
@@ -257,7 +276,11 @@ async fn start_up_error(dir: &Path, cert: &Path, key: &Path) -> String {
         key: key.to_owned(),
     };
     match start(&dir.join("data"), &pair, false).await {
-        Ok(_) => panic!("the server started with {} and {}", cert.display(), key.display()),
+        Ok(_) => panic!(
+            "the server started with {} and {}",
+            cert.display(),
+            key.display()
+        ),
         Err(e) => format!("{e:#}"),
     }
 }
@@ -279,7 +302,12 @@ async fn bad_certificate_files_are_start_up_errors_that_name_the_file() {
         (&good.cert, &missing, &missing, "cannot read"),
         (&garbage, &good.key, &garbage, "no PEM `CERTIFICATE`"),
         (&good.cert, &good.cert, &good.cert, "no PEM private key"),
-        (&good.cert, &mismatched, &mismatched, "does not match the certificate"),
+        (
+            &good.cert,
+            &mismatched,
+            &mismatched,
+            "does not match the certificate",
+        ),
     ];
     for (cert, key, named, problem) in cases {
         let error = start_up_error(dir.path(), cert, key).await;

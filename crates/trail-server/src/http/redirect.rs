@@ -26,7 +26,7 @@ fn redirect(https_port: u16, uri: &Uri, headers: &HeaderMap) -> Response {
             "required",
             "a request to the HTTP listener needs a valid Host header",
         )
-            .into_response();
+        .into_response();
     };
     let port = if https_port == 443 {
         String::new()
@@ -78,7 +78,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, "trail.example.com".parse().unwrap());
         let answer = redirect(443, &"/".parse().unwrap(), &headers);
-        assert_eq!(answer.headers()[header::LOCATION], "https://trail.example.com/");
+        assert_eq!(
+            answer.headers()[header::LOCATION],
+            "https://trail.example.com/"
+        );
         headers.insert(header::HOST, "evil.com/x@".parse().unwrap());
         let answer = redirect(443, &"/".parse().unwrap(), &headers);
         assert_eq!(answer.status(), StatusCode::BAD_REQUEST);

@@ -213,15 +213,12 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> anyhow::Result<C
         e => anyhow::anyhow!("TLS key file {}: not valid PEM ({e})", key_path.display()),
     })?;
     let provider = rustls::crypto::aws_lc_rs::default_provider();
-    let signing_key = provider
-        .key_provider
-        .load_private_key(key)
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "TLS key file {}: not a usable private key ({e})",
-                key_path.display()
-            )
-        })?;
+    let signing_key = provider.key_provider.load_private_key(key).map_err(|e| {
+        anyhow::anyhow!(
+            "TLS key file {}: not a usable private key ({e})",
+            key_path.display()
+        )
+    })?;
     let certified = CertifiedKey::new(chain, signing_key);
     match certified.keys_match() {
         Ok(()) => Ok(certified),
