@@ -196,7 +196,7 @@ async fn serves_http2_over_tls_and_reloads_the_certificate_under_an_inflight_req
 
     // A client that trusts only the new certificate gets through now; one that trusts only the old
     // one no longer does.
-    let count: Value = client(&[der_b.clone()])
+    let count: Value = client(std::slice::from_ref(&der_b))
         .get(format!("{base}/v1/events/count"))
         .bearer_auth(&key)
         .send()
