@@ -4,7 +4,7 @@
 //! its latest signed checkpoint. `trail.db` is a `VACUUM INTO` snapshot; the log signing key is
 //! included only with `--include-signing-key`, and the file is then written mode 0600.
 
-use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::io::{IsTerminal as _, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -227,24 +227,30 @@ async fn read_state(dir: &Path) -> anyhow::Result<Vec<OrgState>> {
 
 /// The size and SHA-256 of a file.
 pub fn member(name: &str, path: &Path) -> anyhow::Result<Member> {
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let (bytes, sha256) = hash_copy(file, std::io::sink())?;
+    Ok(Member {
+        name: name.to_owned(),
+        bytes,
+        sha256,
+    })
+}
+
+/// Copies `from` to `to` and answers the bytes copied and their hex SHA-256.
+pub fn hash_copy(mut from: impl Read, mut to: impl Write) -> std::io::Result<(u64, String)> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 16];
     let mut bytes = 0u64;
     loop {
-        let n = file.read(&mut buffer)?;
+        let n = from.read(&mut buffer)?;
         if n == 0 {
             break;
         }
         hasher.update(&buffer[..n]);
+        to.write_all(&buffer[..n])?;
         bytes += n as u64;
     }
-    Ok(Member {
-        name: name.to_owned(),
-        bytes,
-        sha256: hex::encode(hasher.finalize()),
-    })
+    Ok((bytes, hex::encode(hasher.finalize())))
 }
 
 /// Writes `<out>.partial` (mode 0600 when it holds the key), syncs it, and renames it to `out`.

@@ -9,14 +9,13 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use sha2::{Digest as _, Sha256};
 use trail_core::checkpoint::Checkpoint;
 use trail_core::merkle::ConsistencyProof;
 use trail_core::note::VerifierKey;
 use trail_store::Store as _;
 use trail_store::sqlite::{SqliteOptions, SqliteStore};
 
-use crate::backup::{FORMAT, MANIFEST, Manifest, OrgState, parent_of, sync_dir};
+use crate::backup::{FORMAT, MANIFEST, Manifest, OrgState, hash_copy, parent_of, sync_dir};
 use crate::verify::{self, log::verify_org};
 
 #[derive(Debug, clap::Args)]
@@ -141,20 +140,8 @@ fn unpack(from: &Path, dir: &Path) -> anyhow::Result<Manifest> {
         );
         let path = dir.join(&name);
         let mut out = std::fs::File::create(&path)?;
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0u8; 1 << 16];
-        let mut bytes = 0u64;
-        loop {
-            let n = entry.read(&mut buffer)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buffer[..n]);
-            std::io::Write::write_all(&mut out, &buffer[..n])?;
-            bytes += n as u64;
-        }
+        let (bytes, sha256) = hash_copy(&mut entry, &mut out)?;
         out.sync_all()?;
-        let sha256 = hex::encode(hasher.finalize());
         anyhow::ensure!(
             bytes == member.bytes && sha256 == member.sha256,
             "backup member {name} does not match the manifest (SHA-256 {sha256}, {bytes} bytes; \

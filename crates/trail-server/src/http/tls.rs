@@ -50,10 +50,14 @@ pub struct Tls {
     settings: TlsSettings,
     resolver: Arc<CertResolver>,
     acceptor: TlsAcceptor,
+    /// SIGHUP, listened to from [`Tls::load`] on (so that a SIGHUP sent once `trail serve` has
+    /// printed its banner is never the default "terminate"), taken by [`Tls::watch`].
+    hangup: std::sync::Mutex<Option<Hangup>>,
 }
 
 impl Tls {
-    /// Loads the certificate and key; an error names the file and what is wrong with it.
+    /// Loads the certificate and key; an error names the file and what is wrong with it. Call it
+    /// within a tokio runtime.
     pub fn load(settings: &TlsSettings) -> anyhow::Result<Tls> {
         let key = load_certified_key(&settings.cert, &settings.key)?;
         let resolver = Arc::new(CertResolver {
@@ -70,6 +74,7 @@ impl Tls {
             settings: settings.clone(),
             resolver,
             acceptor: TlsAcceptor::from(Arc::new(config)),
+            hangup: std::sync::Mutex::new(hangup_signal(settings.reload_on_sighup)),
         })
     }
 
@@ -98,7 +103,7 @@ impl Tls {
     /// Reloads when either file changes (checked every `reload_check`) and, when
     /// `reload_on_sighup`, on SIGHUP, until `stop` changes.
     pub async fn watch(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
-        let mut hangup = hangup_signal(self.settings.reload_on_sighup);
+        let mut hangup = self.hangup.lock().expect("hangup lock").take();
         let mut seen = self.fingerprint();
         let mut tick = tokio::time::interval(self.settings.reload_check);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -140,7 +145,12 @@ impl Tls {
 }
 
 #[cfg(unix)]
-fn hangup_signal(enabled: bool) -> Option<tokio::signal::unix::Signal> {
+type Hangup = tokio::signal::unix::Signal;
+#[cfg(not(unix))]
+type Hangup = ();
+
+#[cfg(unix)]
+fn hangup_signal(enabled: bool) -> Option<Hangup> {
     use tokio::signal::unix::{SignalKind, signal};
     if !enabled {
         return None;
@@ -155,12 +165,12 @@ fn hangup_signal(enabled: bool) -> Option<tokio::signal::unix::Signal> {
 }
 
 #[cfg(not(unix))]
-fn hangup_signal(_enabled: bool) -> Option<()> {
+fn hangup_signal(_enabled: bool) -> Option<Hangup> {
     None
 }
 
 #[cfg(unix)]
-async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+async fn recv(signal: &mut Option<Hangup>) -> Option<()> {
     match signal {
         Some(signal) => signal.recv().await,
         None => std::future::pending().await,
