@@ -137,7 +137,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         verifier_keys,
         organizations,
     };
-    write_archive(&args.out, &manifest, &files, args.include_signing_key)?;
+    let partial = args.out.with_extension("partial");
+    if let Err(e) = write_archive(
+        &partial,
+        &args.out,
+        &manifest,
+        &files,
+        args.include_signing_key,
+    ) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
 
     let events: u64 = manifest.organizations.iter().map(|o| o.log_size).sum();
     println!(
@@ -253,14 +263,14 @@ pub fn hash_copy(mut from: impl Read, mut to: impl Write) -> std::io::Result<(u6
     Ok((bytes, hex::encode(hasher.finalize())))
 }
 
-/// Writes `<out>.partial` (mode 0600 when it holds the key), syncs it, and renames it to `out`.
+/// Writes `partial` (mode 0600 when it holds the key), syncs it, and renames it to `out`.
 fn write_archive(
+    partial: &Path,
     out: &Path,
     manifest: &Manifest,
     files: &[(String, PathBuf)],
     secret: bool,
 ) -> anyhow::Result<()> {
-    let partial = out.with_extension("partial");
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -268,7 +278,7 @@ fn write_archive(
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     }
     let file = options
-        .open(&partial)
+        .open(partial)
         .with_context(|| format!("creating {}", partial.display()))?;
     #[cfg(unix)]
     if secret {
@@ -295,7 +305,7 @@ fn write_archive(
     let file = writer.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     drop(file);
-    std::fs::rename(&partial, out)
+    std::fs::rename(partial, out)
         .with_context(|| format!("renaming {} to {}", partial.display(), out.display()))?;
     sync_dir(&parent_of(out));
     Ok(())
