@@ -1,5 +1,6 @@
 //! `trail`: runs the server and talks to one from the shell.
 
+mod backup;
 mod bench;
 mod client_args;
 mod demo;
@@ -10,6 +11,7 @@ mod load;
 mod members;
 mod orgs;
 mod query;
+mod restore;
 mod table;
 mod torture;
 mod verify;
@@ -66,6 +68,12 @@ enum Command {
     /// Verify a data directory offline: signatures, every event's hash, the chain and the Merkle
     /// root (exit 0 valid, 1 invalid, 2 usage).
     Verify(verify::Args),
+    /// Back up the embedded store online (the server may keep running): one consistent
+    /// snapshot, the checkpoints it holds, SHA-256 of every member.
+    Backup(backup::Args),
+    /// Restore a backup into a new data directory, checking its hashes and verifying the store
+    /// before putting it in place (exit 0 restored, 1 corrupt or not verified, 2 usage).
+    Restore(restore::Args),
     /// Kill loop: SIGKILL a real server under concurrent ingest, restart it, and prove that
     /// every acknowledged event is stored exactly once, with no seq gap, and verifies.
     Torture(torture::Args),
@@ -97,6 +105,8 @@ fn main() -> ExitCode {
             Command::Demo(args) => demo::run(args).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Verify(args) => verify::run(args).await,
+            Command::Backup(args) => backup::run(args).await,
+            Command::Restore(args) => restore::run(args).await,
             Command::Torture(args) => torture::run(args).await,
             Command::Load(args) => load::run(args).await,
         }

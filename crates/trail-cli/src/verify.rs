@@ -168,7 +168,7 @@ fn verifier_keys(args: &Args, warnings: &mut Vec<String>) -> Vec<VerifierKey> {
 }
 
 /// The `--vkey`s given (several may share one argument, as `/v1/log/public-key` lists them).
-fn pinned_keys(vkeys: &[String]) -> Vec<VerifierKey> {
+pub(crate) fn pinned_keys(vkeys: &[String]) -> Vec<VerifierKey> {
     vkeys
         .iter()
         .flat_map(|text| text.split_whitespace())
@@ -180,7 +180,7 @@ fn pinned_keys(vkeys: &[String]) -> Vec<VerifierKey> {
 }
 
 /// Reads and opens the pinned checkpoint; one that does not verify is a usage error.
-fn trusted_checkpoint(path: &Path, keys: &[VerifierKey]) -> Checkpoint {
+pub(crate) fn trusted_checkpoint(path: &Path, keys: &[VerifierKey]) -> Checkpoint {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| usage(format!("reading {}: {e}", path.display())));
     let note = Note::open(&text, keys).unwrap_or_else(|e| {

@@ -75,6 +75,19 @@ pub fn banner(
         "\nTrail {} is listening on {url}\n  store: {store}\n",
         env!("CARGO_PKG_VERSION")
     );
+    if let Some(tls) = &settings.tls {
+        out.push_str(&format!(
+            "  tls: {} (reloaded when the file changes or on SIGHUP)
+",
+            tls.cert.display()
+        ));
+        if let Some(redirect) = &tls.redirect_listen {
+            out.push_str(&format!(
+                "  http://{redirect} redirects to {url}
+"
+            ));
+        }
+    }
     match &boot.generated_token {
         Some(token) => out.push_str(&format!(
             "\nAn operator credential was created. It is shown only this once; keep it somewhere safe:\n\n  export TRAIL_URL={url}\n  export TRAIL_TOKEN={token}\n"

@@ -70,6 +70,8 @@ pub struct Settings {
     pub retention_interval: std::time::Duration,
     /// Timeouts, connection, in-flight and rate limits, CORS (`crate::http`).
     pub http: crate::http::HttpSettings,
+    /// HTTPS on `listen` when set (certificate and key files, the optional redirect listener).
+    pub tls: Option<crate::http::tls::TlsSettings>,
 }
 
 /// What the audit trail of the auditors records.
@@ -125,6 +127,7 @@ impl Settings {
             // Off: tests run the retention job themselves (`retention::purge_at`).
             retention_interval: std::time::Duration::ZERO,
             http: crate::http::HttpSettings::for_tests(),
+            tls: None,
         }
     }
 
@@ -165,6 +168,7 @@ impl Settings {
             limits.max_request_bytes >= 1024,
             "max_request_bytes must be at least 1024"
         );
+        let tls = tls_settings(args, &file)?;
         Ok(Settings {
             listen: args
                 .listen
@@ -233,7 +237,44 @@ impl Settings {
                 .transpose()?
                 .unwrap_or(DEFAULT_RETENTION_INTERVAL),
             http: crate::http::HttpSettings::load(&args.http, &file.http)?,
+            tls,
         })
+    }
+
+    /// Session cookies are `Secure` when Trail serves HTTPS itself or the operator says so.
+    pub fn cookies_always_secure(&self) -> bool {
+        self.secure_cookies || self.tls.is_some()
+    }
+}
+
+/// HTTPS when a certificate and a key are given (both or neither).
+fn tls_settings(
+    args: &ServeArgs,
+    file: &FileSettings,
+) -> anyhow::Result<Option<crate::http::tls::TlsSettings>> {
+    let cert = args.tls_cert.clone().or(file.tls_cert.clone());
+    let key = args.tls_key.clone().or(file.tls_key.clone());
+    let redirect_listen = args
+        .tls_redirect_listen
+        .clone()
+        .or(file.tls_redirect_listen.clone());
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some(crate::http::tls::TlsSettings {
+            cert,
+            key,
+            redirect_listen,
+            reload_check: crate::http::tls::DEFAULT_RELOAD_CHECK,
+            reload_on_sighup: true,
+        })),
+        (None, None) => {
+            anyhow::ensure!(
+                redirect_listen.is_none(),
+                "tls_redirect_listen needs HTTPS: give tls_cert and tls_key too"
+            );
+            Ok(None)
+        }
+        (Some(_), None) => anyhow::bail!("tls_cert is set but tls_key is not: give both"),
+        (None, Some(_)) => anyhow::bail!("tls_key is set but tls_cert is not: give both"),
     }
 }
 
@@ -279,6 +320,9 @@ struct FileSettings {
     export_expiry_hours: Option<u64>,
     export_workers: Option<usize>,
     retention_interval: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_redirect_listen: Option<String>,
     #[serde(skip)]
     http: crate::http::settings::HttpFileSettings,
 }
@@ -399,6 +443,17 @@ pub struct ServeArgs {
     /// [default: 1h].
     #[arg(long, env = "TRAIL_RETENTION_INTERVAL", value_name = "DURATION")]
     pub retention_interval: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (server certificate first); needs --tls-key.
+    /// Reloaded when the file changes or on SIGHUP.
+    #[arg(long, env = "TRAIL_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "TRAIL_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Also listen on this address with plain HTTP that only redirects (308) to HTTPS, e.g.
+    /// `0.0.0.0:80` [default: none].
+    #[arg(long, env = "TRAIL_TLS_REDIRECT_LISTEN", value_name = "ADDR")]
+    pub tls_redirect_listen: Option<String>,
     #[command(flatten)]
     pub http: crate::http::HttpArgs,
 }
@@ -478,6 +533,35 @@ mod tests {
         })
         .unwrap_err();
         assert!(format!("{err:#}").contains("listn"), "{err:#}");
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_turns_on_secure_cookies() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trail.toml");
+        std::fs::write(&path, "tls_cert = \"/etc/trail/cert.pem\"\n").unwrap();
+        let mut args = ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let err = Settings::load(&args).unwrap_err();
+        assert!(format!("{err:#}").contains("tls_key"), "{err:#}");
+        args.tls_key = Some("/etc/trail/key.pem".into());
+        let settings = Settings::load(&args).unwrap();
+        let tls = settings.tls.as_ref().unwrap();
+        assert_eq!(tls.cert, PathBuf::from("/etc/trail/cert.pem"));
+        assert_eq!(tls.key, PathBuf::from("/etc/trail/key.pem"));
+        assert!(settings.cookies_always_secure());
+        assert!(
+            !Settings::load(&ServeArgs::default())
+                .unwrap()
+                .cookies_always_secure()
+        );
+        let redirect_alone = ServeArgs {
+            tls_redirect_listen: Some("0.0.0.0:80".into()),
+            ..Default::default()
+        };
+        assert!(Settings::load(&redirect_alone).is_err());
     }
 
     #[test]

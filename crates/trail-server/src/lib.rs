@@ -40,13 +40,19 @@ use state::AppState;
 pub struct Running {
     pub addr: SocketAddr,
     pub admin_token: String,
+    /// `https` when the settings gave a certificate, else `http`.
+    pub scheme: &'static str,
+    /// The plain-HTTP listener that redirects to HTTPS, when configured.
+    pub redirect_addr: Option<SocketAddr>,
+    /// The TLS side, when serving HTTPS (tests read the certificate being served).
+    pub tls: Option<Arc<http::tls::Tls>>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 impl Running {
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Graceful shutdown: stops accepting, finishes in-flight requests and acknowledged writes.
@@ -63,6 +69,10 @@ pub struct App {
     pub boot: bootstrap::Bootstrap,
     /// What handlers and background jobs share (tests drain jobs with it).
     pub state: AppState,
+    /// The certificate and key when serving HTTPS, loaded (and checked) at build.
+    pub tls: Option<Arc<http::tls::Tls>>,
+    /// The bound plain-HTTP listener that redirects to HTTPS, when configured.
+    pub redirect_listener: Option<tokio::net::TcpListener>,
 }
 
 /// Opens the store named by `settings`, runs first-start setup, and builds the router.
@@ -103,6 +113,23 @@ async fn assemble(
     store: Arc<dyn Store>,
     clock: Arc<dyn clock::Clock>,
 ) -> anyhow::Result<App> {
+    let tls = settings
+        .tls
+        .as_ref()
+        .map(|tls| http::tls::Tls::load(tls).map(Arc::new))
+        .transpose()?;
+    let redirect_listener = match settings
+        .tls
+        .as_ref()
+        .and_then(|t| t.redirect_listen.as_ref())
+    {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listening on {addr} (tls_redirect_listen)"))?,
+        ),
+        None => None,
+    };
     let boot = bootstrap::run(store.as_ref(), &settings)
         .await
         .context("first-start setup")?;
@@ -153,6 +180,8 @@ async fn assemble(
         store,
         boot,
         state,
+        tls,
+        redirect_listener,
     })
 }
 
@@ -168,10 +197,35 @@ pub async fn run(
         router,
         store,
         state,
+        tls,
+        redirect_listener,
         ..
     } = app;
     let jobs = jobs::Registry::start(&state, jobs::server_jobs(&state));
-    let served = http::serve::serve(listener, router, &state.settings.http, shutdown).await;
+    let (stop_side_tasks, stopped) = tokio::sync::watch::channel(false);
+    let mut side_tasks = Vec::new();
+    if let Some(tls) = &tls {
+        side_tasks.push(tokio::spawn(tls.clone().watch(stopped.clone())));
+    }
+    if let Some(redirect) = redirect_listener {
+        let https_port = listener.local_addr()?.port();
+        let mut stopped = stopped.clone();
+        let http_settings = state.settings.http.clone();
+        side_tasks.push(tokio::spawn(async move {
+            let stop = async move {
+                let _ = stopped.changed().await;
+            };
+            let router = http::redirect::router(https_port);
+            if let Err(e) = http::serve::serve(redirect, router, &http_settings, None, stop).await {
+                tracing::warn!(error = %e, "The HTTP redirect listener failed");
+            }
+        }));
+    }
+    let served = http::serve::serve(listener, router, &state.settings.http, tls, shutdown).await;
+    let _ = stop_side_tasks.send(true);
+    for task in side_tasks {
+        let _ = task.await;
+    }
     jobs.stop().await;
     if let Err(e) = integrity::checkpoint_once(&state).await {
         tracing::warn!(error = %format!("{e:#}"), "Could not sign the last checkpoints");
@@ -194,6 +248,12 @@ pub async fn spawn(
         .0;
     let app = build(settings).await?;
     let addr = listener.local_addr()?;
+    let scheme = if app.tls.is_some() { "https" } else { "http" };
+    let redirect_addr = match &app.redirect_listener {
+        Some(l) => Some(l.local_addr()?),
+        None => None,
+    };
+    let tls = app.tls.clone();
     let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(run(app, listener, async move {
         let _ = signal.await;
@@ -201,6 +261,9 @@ pub async fn spawn(
     Ok(Running {
         addr,
         admin_token,
+        scheme,
+        redirect_addr,
+        tls,
         shutdown,
         task,
     })
@@ -214,8 +277,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
-    let url = format!("http://{}", listener.local_addr()?);
     let app = build(settings.clone()).await?;
+    let scheme = if app.tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{}", listener.local_addr()?);
     let first_org = match &app.boot.created_organization {
         Some(org) => Some(org.clone()),
         None => app.store.list_organizations().await?.into_iter().next(),

@@ -1,16 +1,19 @@
 //! Protection against hostile or broken clients: connection and timeout limits on the listener
 //! (`serve`), load shedding and rate limits (`limits`, `rate_limit`), security headers and CORS
 //! (`headers`), the error shape for answers the router made itself (`fallback`), and strict JSON
-//! bodies (`strict_json`). Their settings live here, read like every other setting.
+//! bodies (`strict_json`), HTTPS with certificate reload (`tls`) and the plain-HTTP listener that
+//! only redirects to it (`redirect`). Their settings live here, read like every other setting.
 
 pub mod fallback;
 pub mod headers;
 pub mod limits;
 pub mod openapi;
 pub mod rate_limit;
+pub mod redirect;
 pub mod serve;
 pub mod settings;
 pub mod strict_json;
+pub mod tls;
 
 pub use settings::{HttpArgs, HttpSettings};
 

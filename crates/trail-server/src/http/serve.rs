@@ -1,7 +1,8 @@
 //! The accept loop: at most `max_connections` connections at once (further ones wait in the
 //! listen backlog instead of exhausting file descriptors), a deadline on every request head, and
 //! a connection on which nothing moves for `idle_timeout` closed. Graceful shutdown stops
-//! accepting and lets open requests finish.
+//! accepting and lets open requests finish. With TLS the handshake runs in the connection's own
+//! task (within `header_timeout`), under the same limits.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -20,6 +21,7 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use super::HttpSettings;
+use super::tls::Tls;
 
 /// hyper's own ceiling on a request head, above [`HttpSettings::max_header_bytes`] so that the
 /// limits middleware (not hyper, which answers with an empty body) refuses most oversize heads.
@@ -28,10 +30,13 @@ const HYPER_MAX_HEAD_BYTES: usize = 256 * 1024;
 const HYPER_MAX_HEADERS: usize = 1000;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then waits for open connections.
+/// With `tls`, every connection first completes a TLS handshake (within `header_timeout`); the
+/// connection limit, the idle timeout and graceful shutdown apply to it the same way.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     settings: &HttpSettings,
+    tls: Option<Arc<Tls>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(settings.max_connections));
@@ -50,6 +55,7 @@ pub async fn serve(
         .keep_alive_interval(Some(settings.idle_timeout / 2))
         .keep_alive_timeout(settings.header_timeout);
     let idle_timeout = settings.idle_timeout;
+    let handshake_timeout = settings.header_timeout;
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -70,36 +76,29 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let activity = Activity::new();
-        let io = TokioIo::new(Tracked {
+        let tracked = Tracked {
             inner: stream,
             activity: activity.clone(),
-        });
-        let router = router.clone();
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(request.map(axum::body::Body::new))
-        });
-        let connection = graceful.watch(
-            builder
-                .serve_connection_with_upgrades(io, service)
-                .into_owned(),
-        );
+        };
+        let connection = Connection {
+            router: router.clone(),
+            builder: builder.clone(),
+            watcher: graceful.watcher(),
+            peer,
+            activity,
+            idle_timeout,
+        };
+        let tls = tls.as_ref().map(|tls| tls.acceptor().clone());
         tokio::spawn(async move {
-            tokio::pin!(connection);
-            let check = (idle_timeout / 4).max(Duration::from_millis(50));
-            loop {
-                tokio::select! {
-                    result = &mut connection => {
-                        if let Err(err) = result {
-                            tracing::debug!(error = %err, %peer, "connection ended with an error");
+            match tls {
+                None => connection.run(tracked).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(handshake_timeout, acceptor.accept(tracked)).await {
+                        Ok(Ok(stream)) => connection.run(stream).await,
+                        Ok(Err(err)) => {
+                            tracing::debug!(error = %err, %peer, "TLS handshake failed");
                         }
-                        break;
-                    }
-                    () = tokio::time::sleep(check) => {
-                        if activity.idle_for() >= idle_timeout {
-                            tracing::debug!(%peer, "closing a connection idle for too long");
-                            break;
-                        }
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
                 }
             }
@@ -109,6 +108,59 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// One accepted connection, served until it ends, idles out, or shutdown closes it.
+struct Connection {
+    router: Router,
+    builder: auto::Builder<TokioExecutor>,
+    watcher: hyper_util::server::graceful::Watcher,
+    peer: SocketAddr,
+    activity: Activity,
+    idle_timeout: Duration,
+}
+
+impl Connection {
+    async fn run<I>(self, io: I)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Connection {
+            router,
+            builder,
+            watcher,
+            peer,
+            activity,
+            idle_timeout,
+        } = self;
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().oneshot(request.map(axum::body::Body::new))
+        });
+        let connection = watcher.watch(
+            builder
+                .serve_connection_with_upgrades(TokioIo::new(io), service)
+                .into_owned(),
+        );
+        tokio::pin!(connection);
+        let check = (idle_timeout / 4).max(Duration::from_millis(50));
+        loop {
+            tokio::select! {
+                result = &mut connection => {
+                    if let Err(err) = result {
+                        tracing::debug!(error = %err, %peer, "connection ended with an error");
+                    }
+                    break;
+                }
+                () = tokio::time::sleep(check) => {
+                    if activity.idle_for() >= idle_timeout {
+                        tracing::debug!(%peer, "closing a connection idle for too long");
+                        break;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// When bytes last moved on a connection.

@@ -227,13 +227,14 @@ async fn views(state: &AppState, memberships: &[Member]) -> ApiResult<Vec<Member
     Ok(views)
 }
 
-/// `; Secure` when the request came over HTTPS (or the operator says cookies are always secure).
+/// `; Secure` when the request came over HTTPS: Trail serves TLS itself, a proxy says so, or the
+/// operator says cookies are always secure.
 fn secure(state: &AppState, headers: &HeaderMap) -> &'static str {
     let https = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("https"));
-    if https || state.settings.secure_cookies {
+    if https || state.settings.cookies_always_secure() {
         "; Secure"
     } else {
         ""

@@ -5,12 +5,14 @@
 //! path, `search` + `matchers` compile filters, `read` + `queries` + `rows` the read path,
 //! `columns` maps fields onto columns, `admin` keeps organizations, keys and settings, `access`
 //! users, memberships, roles and sessions, `tree` +
-//! `checkpoints` the Merkle tree and signed checkpoints.
+//! `checkpoints` the Merkle tree and signed checkpoints, `backup` the online copy `trail backup`
+//! takes.
 
 mod access;
 mod admin;
 mod append;
 mod audited;
+pub mod backup;
 mod checkpoints;
 mod columns;
 mod exports;

@@ -63,7 +63,7 @@ pub(super) fn open_reader(path: &Path, cache_kib: i64, mmap_bytes: i64) -> Resul
     Ok(conn)
 }
 
-fn prepare(conn: &Connection) -> Result<()> {
+pub(super) fn prepare(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(internal)?;
     conn.set_prepared_statement_cache_capacity(64);
