@@ -24,6 +24,7 @@ mod scan;
 mod schema;
 mod search;
 mod tree;
+mod event_types;
 mod views;
 mod writer;
 
@@ -43,7 +44,10 @@ use trail_core::{Millis, ids};
 use self::prepare::PreparedEvent;
 use self::read::Readers;
 use self::writer::{AdminJob, Job};
+use trail_core::catalogue::EventType;
+
 use crate::{
+    ActionStats,
     ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus, FacetValue, LogHead,
     Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role, SavedView, Session, Store,
     StoreError, StoredCheckpoint, UncheckpointedLog, User,
@@ -640,6 +644,26 @@ impl Store for SqliteStore {
     async fn list_views(&self, organization_id: &str, owner: &str) -> Result<Vec<SavedView>> {
         let (org, owner) = (organization_id.to_owned(), owner.to_owned());
         self.read("get", move |_, conn| views::list_views(conn, &org, &owner))
+            .await
+    }
+
+    async fn list_event_types(&self, organization_id: &str) -> Result<Vec<EventType>> {
+        let org = organization_id.to_owned();
+        self.read("get", move |_, conn| event_types::list_event_types(conn, &org))
+            .await
+    }
+
+    async fn get_event_type(&self, organization_id: &str, action: &str) -> Result<EventType> {
+        let (org, action) = (organization_id.to_owned(), action.to_owned());
+        self.read("get", move |_, conn| {
+            event_types::get_event_type(conn, &org, &action)
+        })
+        .await
+    }
+
+    async fn action_stats(&self, organization_id: &str) -> Result<Vec<ActionStats>> {
+        let org = organization_id.to_owned();
+        self.read("facets", move |_, conn| event_types::action_stats(conn, &org))
             .await
     }
 
