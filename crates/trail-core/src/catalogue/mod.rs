@@ -257,7 +257,8 @@ impl EventTypeDraft {
             .area
             .clone()
             .unwrap_or_else(|| default_area(&self.action).to_owned());
-        if !is_area_name(&area) {
+        // A derived area is only as good as the action, which is reported already.
+        if !is_area_name(&area) && (self.area.is_some() || is_action_name(&self.action)) {
             fail(
                 "area",
                 "pattern",
