@@ -9,14 +9,8 @@ use trail_core::Millis;
 use trail_core::catalogue::{EventType, EventTypeSpec};
 
 use super::schema::internal;
+use super::views::org_key;
 use crate::{ActionStats, Result, StoreError};
-
-fn org_key(conn: &Connection, organization_id: &str) -> Result<i64> {
-    conn.prepare_cached("SELECT org FROM organizations WHERE id = ?")
-        .and_then(|mut s| s.query_row([organization_id], |r| r.get(0)).optional())
-        .map_err(internal)?
-        .ok_or(StoreError::NotFound)
-}
 
 const COLUMNS: &str = "SELECT action, area, label, description, metadata_schema, resource_schema, \
     targets_schema, template, enabled, version, created_at, updated_at FROM event_types";
