@@ -9,9 +9,9 @@ mod postgres;
 mod queries;
 mod report;
 mod search;
-mod validation;
 #[cfg(test)]
 mod tests;
+mod validation;
 mod verify;
 mod workload;
 

@@ -87,7 +87,8 @@ pub enum Command {
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &PathBuf) -> anyhow::Result<T> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not valid here", path.display()))
 }
 
@@ -105,7 +106,11 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 print!("{}", table(&listing).render(terminal_width()));
             }
         }
-        Command::Show { action, org, client } => {
+        Command::Show {
+            action,
+            org,
+            client,
+        } => {
             let found = client
                 .client(Some(&org))?
                 .get_event_type(&action)
@@ -149,7 +154,11 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 stored.action, stored.label, stored.area, stored.version
             );
         }
-        Command::Delete { action, org, client } => {
+        Command::Delete {
+            action,
+            org,
+            client,
+        } => {
             client
                 .client(Some(&org))?
                 .delete_event_type(&action)
@@ -166,13 +175,23 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
             let text = serde_json::to_string_pretty(&catalogue)? + "\n";
             match file {
                 Some(path) => {
-                    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-                    eprintln!("Wrote {} event types to {}.", catalogue.event_types.len(), path.display());
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!(
+                        "Wrote {} event types to {}.",
+                        catalogue.event_types.len(),
+                        path.display()
+                    );
                 }
                 None => print!("{text}"),
             }
         }
-        Command::Import { file, replace, org, client } => {
+        Command::Import {
+            file,
+            replace,
+            org,
+            client,
+        } => {
             let catalogue: CatalogueFile = read_json(&file)?;
             let answer = client
                 .client(Some(&org))?
@@ -205,7 +224,11 @@ fn table(listing: &Value) -> Table {
             u["action"].as_str().unwrap_or_default().to_owned(),
             u["label"].as_str().unwrap_or_default().to_owned(),
             String::new(),
-            format!("{}×, last {}", u["count"], u["last_seen"].as_str().unwrap_or_default()),
+            format!(
+                "{}×, last {}",
+                u["count"],
+                u["last_seen"].as_str().unwrap_or_default()
+            ),
         ]);
     }
     table

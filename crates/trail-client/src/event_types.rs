@@ -12,8 +12,13 @@ impl Client {
     /// `GET /v1/event-types`: `{"validation", "areas": [{"area", "label", "event_types"}],
     /// "uncatalogued": [{"action", "count", "first_seen", "last_seen", …}]}`.
     pub async fn list_event_types(&self) -> Result<Value, Error> {
-        self.send_json(Method::GET, "v1/event-types", &self.org_query(), None::<&()>)
-            .await
+        self.send_json(
+            Method::GET,
+            "v1/event-types",
+            &self.org_query(),
+            None::<&()>,
+        )
+        .await
     }
 
     /// `GET /v1/event-types/{action}`.
@@ -24,7 +29,11 @@ impl Client {
     }
 
     /// `PUT /v1/event-types/{action}` (`draft.action` is ignored: the path names it).
-    pub async fn put_event_type(&self, action: &str, draft: &EventTypeDraft) -> Result<EventType, Error> {
+    pub async fn put_event_type(
+        &self,
+        action: &str,
+        draft: &EventTypeDraft,
+    ) -> Result<EventType, Error> {
         let mut body = serde_json::to_value(draft).map_err(|e| Error::Decode(e.to_string()))?;
         if let Some(fields) = body.as_object_mut() {
             fields.remove("action");
@@ -47,13 +56,22 @@ impl Client {
 
     /// `GET /v1/event-types/export`: the whole catalogue as one file.
     pub async fn export_event_types(&self) -> Result<CatalogueFile, Error> {
-        self.send_json(Method::GET, "v1/event-types/export", &self.org_query(), None::<&()>)
-            .await
+        self.send_json(
+            Method::GET,
+            "v1/event-types/export",
+            &self.org_query(),
+            None::<&()>,
+        )
+        .await
     }
 
     /// `POST /v1/event-types/import`: all or nothing; `replace` deletes the types the file does
     /// not list. Answers `{"imported", "event_types"}`.
-    pub async fn import_event_types(&self, file: &CatalogueFile, replace: bool) -> Result<Value, Error> {
+    pub async fn import_event_types(
+        &self,
+        file: &CatalogueFile,
+        replace: bool,
+    ) -> Result<Value, Error> {
         let mut query = self.org_query();
         query.push(("replace", replace.to_string()));
         self.send_json(Method::POST, "v1/event-types/import", &query, Some(file))

@@ -74,8 +74,12 @@ impl ApiError {
                 .and_then(|n| n.parse::<usize>().ok());
             serde_json::json!({"index": index, "field": e.field, "rule": e.rule, "message": e.message})
         });
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "schema_violation", message)
-            .with_details(details.collect::<Vec<_>>())
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "schema_violation",
+            message,
+        )
+        .with_details(details.collect::<Vec<_>>())
     }
 
     /// 400 for a query (`q` or `filters`) that does not parse.

@@ -88,8 +88,8 @@ pub enum Changed {
     View(SavedView),
     /// An event type as it was (`None` when new) and as stored.
     EventType {
-        before: Option<EventType>,
-        after: EventType,
+        before: Option<Box<EventType>>,
+        after: Box<EventType>,
     },
     /// The event types an import stored.
     EventTypes(Vec<EventType>),

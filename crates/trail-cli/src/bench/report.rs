@@ -322,7 +322,10 @@ impl Report {
         if let Some(v) = &self.validation {
             let vs = |ns: f64| format!("{:.2}× fields", ns / v.field_validation_ns.max(1e-9));
             line(
-                format!("schema check, enforce, {} events", thousands(v.events as f64)),
+                format!(
+                    "schema check, enforce, {} events",
+                    thousands(v.events as f64)
+                ),
                 format!("{:.2} µs/event", v.schema_check_ns / 1000.0),
                 vs(v.schema_check_ns),
                 format!(

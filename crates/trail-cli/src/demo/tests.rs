@@ -140,7 +140,10 @@ fn the_starter_catalogue_covers_every_demo_action_and_its_events_pass_enforce() 
     let mut batch = Vec::new();
     for event in events(7, 20_000) {
         let action = event["action"].as_str().unwrap().to_owned();
-        assert!(catalogued.contains(&action), "`{action}` is not in the starter catalogue");
+        assert!(
+            catalogued.contains(&action),
+            "`{action}` is not in the starter catalogue"
+        );
         let input: EventInput = serde_json::from_value(event).unwrap();
         batch.push(validate_event(input, &Limits::default(), now()).unwrap());
     }

@@ -276,9 +276,14 @@ mod tests {
         assert_eq!((good.schema_version, good.violations.len()), (Some(3), 0));
         let bad = batch[1].data.trail.as_ref().unwrap();
         assert_eq!(bad.violations[0].rule, "required");
-        assert_eq!(batch[2].data.trail, None, "uncatalogued actions are not marked");
+        assert_eq!(
+            batch[2].data.trail, None,
+            "uncatalogued actions are not marked"
+        );
         let mut off = vec![new_event("member.invited", json!({"x": 1}))];
-        catalogue(ValidationMode::Off).check_batch(&mut off).unwrap();
+        catalogue(ValidationMode::Off)
+            .check_batch(&mut off)
+            .unwrap();
         assert_eq!(off[0].data.trail, None);
     }
 
@@ -287,7 +292,10 @@ mod tests {
         let c = catalogue(ValidationMode::Off);
         let shown = c.display(&new_event("member.invited", json!({})).data);
         assert_eq!(shown.text, "Alice invited Bob");
-        assert_eq!((shown.label.as_str(), shown.area_label.as_str()), ("Invited", "Members"));
+        assert_eq!(
+            (shown.label.as_str(), shown.area_label.as_str()),
+            ("Invited", "Members")
+        );
         let other = c.display(&new_event("api_key.created", json!({})).data);
         assert_eq!(other.label, "Created");
         assert_eq!(other.area_label, "API Key");

@@ -434,7 +434,11 @@ mod tests {
         .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["action", "area", "metadata_schema", "template"]);
-        assert!(errors[2].message.contains("strnig"), "{}", errors[2].message);
+        assert!(
+            errors[2].message.contains("strnig"),
+            "{}",
+            errors[2].message
+        );
     }
 
     #[test]

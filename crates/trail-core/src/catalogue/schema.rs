@@ -154,7 +154,11 @@ mod tests {
                 ("targets[1]", "required"),
             ]
         );
-        assert_eq!(data.metadata.unwrap()["seats"], "ten", "metadata is put back");
+        assert_eq!(
+            data.metadata.unwrap()["seats"],
+            "ten",
+            "metadata is put back"
+        );
         let mut good = event(json!({"plan": "pro", "seats": 3}));
         good.targets.pop();
         assert!(schemas.violations(&mut good).is_empty());

@@ -66,7 +66,12 @@ pub fn context(data: &EventData, label: &str) -> TemplateValue {
 
 /// Renders the template `name` of `env` for `data`; `None` when rendering fails (the caller
 /// then uses [`default_sentence`]).
-pub fn render(env: &Environment<'static>, name: &str, data: &EventData, label: &str) -> Option<String> {
+pub fn render(
+    env: &Environment<'static>,
+    name: &str,
+    data: &EventData,
+    label: &str,
+) -> Option<String> {
     let template = env.get_template(name).ok()?;
     let text = template.render(context(data, label)).ok()?;
     Some(tidy(&text))
@@ -129,7 +134,8 @@ mod tests {
 
     fn render_one(source: &str, data: &EventData) -> Option<String> {
         let mut env = environment();
-        env.add_template_owned("t".to_owned(), source.to_owned()).unwrap();
+        env.add_template_owned("t".to_owned(), source.to_owned())
+            .unwrap();
         render(&env, "t", data, "Role Changed")
     }
 
@@ -155,7 +161,10 @@ mod tests {
             "{{ actor.name }} set {{ resource.name }} to {{ changes.role.new }} ({{ metadata.plan | default('no plan') }})",
             &data,
         );
-        assert_eq!(text.as_deref(), Some("Alice <b>Kim</b> set — to — (no plan)"));
+        assert_eq!(
+            text.as_deref(),
+            Some("Alice <b>Kim</b> set — to — (no plan)")
+        );
     }
 
     #[test]

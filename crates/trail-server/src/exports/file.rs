@@ -180,8 +180,7 @@ impl FileWriter {
                 self.end_part()?;
                 self.start_part()?;
             }
-            self.encoder
-                .shown(&mut self.buffer, event, displays.get(i));
+            self.encoder.shown(&mut self.buffer, event, displays.get(i));
             self.rows += 1;
         }
         self.sink.write_all(&self.buffer)?;

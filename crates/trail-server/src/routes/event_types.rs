@@ -176,8 +176,11 @@ pub async fn import(
 ) -> ApiResult<Json<Value>> {
     let params: ImportParams = extract::query(raw.as_deref())?;
     let file: CatalogueFile = extract::json_body(&headers, body, IMPORT_BODY_LIMIT).await?;
-    let stored = event_types::import(&state, &caller, file, params.replace.unwrap_or(false)).await?;
-    Ok(Json(serde_json::json!({"imported": stored.len(), "event_types": stored})))
+    let stored =
+        event_types::import(&state, &caller, file, params.replace.unwrap_or(false)).await?;
+    Ok(Json(
+        serde_json::json!({"imported": stored.len(), "event_types": stored}),
+    ))
 }
 
 /// Catalogue uncatalogued actions with their default area and label (`event_types:manage`).
@@ -194,5 +197,7 @@ pub async fn adopt(
         .in_organization(&state, body.organization_id.as_deref())
         .await?;
     let stored = event_types::adopt(&state, &caller, body.actions).await?;
-    Ok(Json(serde_json::json!({"adopted": stored.len(), "event_types": stored})))
+    Ok(Json(
+        serde_json::json!({"adopted": stored.len(), "event_types": stored}),
+    ))
 }

@@ -9,8 +9,8 @@ use axum::http::HeaderMap;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use trail_core::Millis;
 use std::sync::Arc;
+use trail_core::Millis;
 
 use trail_core::catalogue::compiled::Catalogue;
 use trail_core::catalogue::title_case;
@@ -185,7 +185,13 @@ async fn run_search(
     let catalogue = search::catalogue(state, &caller.organization_id).await?;
     if let Some(format) = params.format {
         let search = search::download(state, &caller, &input, format.extension()).await?;
-        return Ok(download(state, caller.organization_id, search, format, catalogue));
+        return Ok(download(
+            state,
+            caller.organization_id,
+            search,
+            format,
+            catalogue,
+        ));
     }
     let page = search::page(state, &caller, &input).await?;
     Ok(Json(SearchResponse {

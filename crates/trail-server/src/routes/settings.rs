@@ -30,6 +30,7 @@ pub struct SettingsView {
     /// The longest window one export may cover; `null` for no limit.
     max_export_window_days: Option<u32>,
     /// How events are checked against the event-type catalogue: `off`, `warn` or `enforce`.
+    #[schema(value_type = super::values::ValidationModeValue)]
     event_type_validation: &'static str,
     /// `null` while the defaults apply.
     #[schema(value_type = Option<String>)]
@@ -61,6 +62,7 @@ pub struct SettingsPatch {
     max_export_window_days: Option<Option<u32>>,
     /// `off` (default), `warn` (accept and mark events that break their type's schema) or
     /// `enforce` (refuse the batch with a 422).
+    #[schema(value_type = Option<super::values::ValidationModeValue>)]
     event_type_validation: Option<String>,
 }
 

@@ -190,9 +190,9 @@ fn resolve_labels(catalogue: &Catalogue, filter: &mut Filter) {
             match &matcher {
                 query::Matcher::Eq(value) if !catalogue::is_action_name(value) => {
                     match catalogue.actions_labelled(value) {
-                        Some(actions) => resolved.extend(
-                            actions.iter().map(|a| query::Matcher::Eq(a.clone())),
-                        ),
+                        Some(actions) => {
+                            resolved.extend(actions.iter().map(|a| query::Matcher::Eq(a.clone())))
+                        }
                         None => resolved.push(matcher),
                     }
                 }

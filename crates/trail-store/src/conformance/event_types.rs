@@ -51,13 +51,31 @@ fn version(changed: &Changed) -> u32 {
 pub async fn event_type_versions(store: &dyn Store) {
     let org = store.create_organization("Catalogue").await.unwrap().id;
     let v1 = json!({"type": "object", "required": ["role"]});
-    let first = put(store, &org, spec("member.invited", "Invited", Some(v1.clone())), 1_000).await;
+    let first = put(
+        store,
+        &org,
+        spec("member.invited", "Invited", Some(v1.clone())),
+        1_000,
+    )
+    .await;
     assert_eq!(version(&first), 1);
     assert!(matches!(first, Changed::EventType { before: None, .. }));
-    let relabelled = put(store, &org, spec("member.invited", "Member Invited", Some(v1)), 2_000).await;
+    let relabelled = put(
+        store,
+        &org,
+        spec("member.invited", "Member Invited", Some(v1)),
+        2_000,
+    )
+    .await;
     assert_eq!(version(&relabelled), 1, "the same schema keeps its version");
     let v2 = json!({"type": "object"});
-    let changed = put(store, &org, spec("member.invited", "Invited", Some(v2.clone())), 3_000).await;
+    let changed = put(
+        store,
+        &org,
+        spec("member.invited", "Invited", Some(v2.clone())),
+        3_000,
+    )
+    .await;
     assert_eq!(version(&changed), 2, "another schema is version + 1");
     let stored = store.get_event_type(&org, "member.invited").await.unwrap();
     assert_eq!(
@@ -83,7 +101,13 @@ pub async fn event_type_versions(store: &dyn Store) {
         store.get_event_type(&org, "member.invited").await,
         Err(StoreError::NotFound)
     ));
-    let again = put(store, &org, spec("member.invited", "Invited", Some(v2)), 4_000).await;
+    let again = put(
+        store,
+        &org,
+        spec("member.invited", "Invited", Some(v2)),
+        4_000,
+    )
+    .await;
     assert_eq!(version(&again), 2, "versions outlive a deletion");
     let none: AuditOf = Box::new(|_| Ok(None));
     assert!(matches!(
@@ -190,11 +214,21 @@ pub async fn action_stats_count_first_and_last_seen(store: &dyn Store) {
     let stats = store.action_stats(&org).await.unwrap();
     let got: Vec<(&str, u64, i64, i64)> = stats
         .iter()
-        .map(|s| (s.action.as_str(), s.count, s.first_seen.0 - T0.0, s.last_seen.0 - T0.0))
+        .map(|s| {
+            (
+                s.action.as_str(),
+                s.count,
+                s.first_seen.0 - T0.0,
+                s.last_seen.0 - T0.0,
+            )
+        })
         .collect();
     assert_eq!(
         got,
-        [("scan.started", 1, 3_000, 3_000), ("user.login", 3, 1_000, 9_000)]
+        [
+            ("scan.started", 1, 3_000, 3_000),
+            ("user.login", 3, 1_000, 9_000)
+        ]
     );
     let empty = store.create_organization("Empty").await.unwrap().id;
     assert!(store.action_stats(&empty).await.unwrap().is_empty());
@@ -227,5 +261,8 @@ pub async fn validation_mode_and_trail_added_fields_round_trip(store: &dyn Store
     let stored = store.get_event(&org, &appended[0].id).await.unwrap();
     assert_eq!(stored.data.trail, marked.data.trail);
     let sealed = trail_core::Event::seal(&org, 0, trail_core::event::GENESIS_PREV, marked);
-    assert_eq!(stored.hash, sealed.hash, "Trail-added fields are in the leaf");
+    assert_eq!(
+        stored.hash, sealed.hash,
+        "Trail-added fields are in the leaf"
+    );
 }

@@ -102,15 +102,18 @@ async fn apply_change(tx: &Transaction<'_>, org: &str, change: Change) -> Result
         }
         Change::PutEventType { spec, at } => {
             let (before, after) = event_types::put_event_type(tx, org, spec, at).await?;
-            Changed::EventType { before, after }
+            Changed::EventType {
+                before: before.map(Box::new),
+                after: Box::new(after),
+            }
         }
         Change::DeleteEventType { action } => {
             event_types::delete_event_type(tx, org, &action).await?;
             Changed::Done
         }
-        Change::ImportEventTypes { specs, replace, at } => Changed::EventTypes(
-            event_types::import_event_types(tx, org, specs, replace, at).await?,
-        ),
+        Change::ImportEventTypes { specs, replace, at } => {
+            Changed::EventTypes(event_types::import_event_types(tx, org, specs, replace, at).await?)
+        }
         Change::Nothing => Changed::Done,
     })
 }

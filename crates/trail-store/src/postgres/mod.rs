@@ -9,6 +9,7 @@ mod audited;
 mod checkpoints;
 mod columns;
 mod error;
+mod event_types;
 mod exports;
 mod filter;
 mod matchers;
@@ -21,7 +22,6 @@ mod sql;
 mod text;
 mod tls;
 mod tree;
-mod event_types;
 mod views;
 
 use std::collections::HashSet;
@@ -43,10 +43,9 @@ use self::sequencer::Sequencer;
 use trail_core::catalogue::EventType;
 
 use crate::{
-    ActionStats,
-    ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus, FacetValue, LogHead,
-    Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role, SavedView, Session, Store,
-    StoreError, StoredCheckpoint, UncheckpointedLog, User,
+    ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus,
+    FacetValue, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role,
+    SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
 /// How a [`PostgresStore`] connects and groups writes.

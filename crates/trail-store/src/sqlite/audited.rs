@@ -93,7 +93,10 @@ fn apply_change(conn: &Connection, org: &str, change: Change) -> Result<Changed>
         }
         Change::PutEventType { spec, at } => {
             let (before, after) = event_types::put_event_type(conn, org, spec, at)?;
-            Changed::EventType { before, after }
+            Changed::EventType {
+                before: before.map(Box::new),
+                after: Box::new(after),
+            }
         }
         Change::DeleteEventType { action } => {
             event_types::delete_event_type(conn, org, &action)?;

@@ -131,7 +131,11 @@ pub(super) fn put_event_type(
     Ok((before, after))
 }
 
-pub(super) fn delete_event_type(conn: &Connection, organization_id: &str, action: &str) -> Result<()> {
+pub(super) fn delete_event_type(
+    conn: &Connection,
+    organization_id: &str,
+    action: &str,
+) -> Result<()> {
     let org = org_key(conn, organization_id)?;
     let deleted = conn
         .execute(

@@ -13,6 +13,7 @@ mod append;
 mod audited;
 mod checkpoints;
 mod columns;
+mod event_types;
 mod exports;
 mod matchers;
 mod prepare;
@@ -24,7 +25,6 @@ mod scan;
 mod schema;
 mod search;
 mod tree;
-mod event_types;
 mod views;
 mod writer;
 
@@ -47,10 +47,9 @@ use self::writer::{AdminJob, Job};
 use trail_core::catalogue::EventType;
 
 use crate::{
-    ActionStats,
-    ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus, FacetValue, LogHead,
-    Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role, SavedView, Session, Store,
-    StoreError, StoredCheckpoint, UncheckpointedLog, User,
+    ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus,
+    FacetValue, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role,
+    SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
 /// Tuning knobs; the defaults suit a small server.
@@ -649,8 +648,10 @@ impl Store for SqliteStore {
 
     async fn list_event_types(&self, organization_id: &str) -> Result<Vec<EventType>> {
         let org = organization_id.to_owned();
-        self.read("get", move |_, conn| event_types::list_event_types(conn, &org))
-            .await
+        self.read("get", move |_, conn| {
+            event_types::list_event_types(conn, &org)
+        })
+        .await
     }
 
     async fn get_event_type(&self, organization_id: &str, action: &str) -> Result<EventType> {
@@ -663,8 +664,10 @@ impl Store for SqliteStore {
 
     async fn action_stats(&self, organization_id: &str) -> Result<Vec<ActionStats>> {
         let org = organization_id.to_owned();
-        self.read("facets", move |_, conn| event_types::action_stats(conn, &org))
-            .await
+        self.read("facets", move |_, conn| {
+            event_types::action_stats(conn, &org)
+        })
+        .await
     }
 
     async fn delete_view(&self, organization_id: &str, id: &str) -> Result<()> {

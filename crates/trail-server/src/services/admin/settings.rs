@@ -52,17 +52,19 @@ pub async fn update(
         change.max_export_window_days.flatten(),
     );
     let mode = match change.event_type_validation.as_deref() {
-        Some(text) => match ValidationMode::parse(text) {
-            Some(mode) => Some(mode),
-            None => {
-                errors.push(FieldError::new(
+        Some(text) => {
+            match ValidationMode::parse(text) {
+                Some(mode) => Some(mode),
+                None => {
+                    errors.push(FieldError::new(
                     "event_type_validation",
                     "one_of",
                     format!("`event_type_validation` must be `off`, `warn` or `enforce`, not {text:?}."),
                 ));
-                None
+                    None
+                }
             }
-        },
+        }
         None => None,
     };
     if !errors.is_empty() {

@@ -27,7 +27,11 @@ impl std::fmt::Debug for Catalogues {
 
 impl Catalogues {
     /// The organization's compiled catalogue and validation mode.
-    pub async fn get(&self, store: &dyn Store, organization_id: &str) -> Result<Arc<Catalogue>, StoreError> {
+    pub async fn get(
+        &self,
+        store: &dyn Store,
+        organization_id: &str,
+    ) -> Result<Arc<Catalogue>, StoreError> {
         if let Some((catalogue, loaded)) = self.lock().get(organization_id)
             && loaded.elapsed() < TTL
         {
@@ -39,7 +43,11 @@ impl Catalogues {
         )?;
         let (catalogue, broken) = Catalogue::new(types, settings.event_type_validation);
         for problem in broken {
-            tracing::warn!(organization_id, problem, "An event type does not compile and is not validated");
+            tracing::warn!(
+                organization_id,
+                problem,
+                "An event type does not compile and is not validated"
+            );
         }
         let catalogue = Arc::new(catalogue);
         self.lock().insert(
@@ -56,6 +64,8 @@ impl Catalogues {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<Catalogue>, Instant)>> {
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -139,12 +139,12 @@ pub async fn put(
         at: state.clock.now(),
     };
     let changed = apply(state, caller, change, |changed| match changed {
-        Changed::EventType { before, after } => Some(put_entry(before.as_ref(), after)),
+        Changed::EventType { before, after } => Some(put_entry(before.as_deref(), after)),
         _ => None,
     })
     .await?;
     match changed {
-        Changed::EventType { before, after } => Ok((after, before.is_none())),
+        Changed::EventType { before, after } => Ok((*after, before.is_none())),
         other => Err(ApiError::internal(format!("a put became {other:?}"))),
     }
 }
@@ -154,11 +154,14 @@ fn put_entry(before: Option<&EventType>, after: &EventType) -> Entry {
         None => ("trail.event_type.created", "Catalogued"),
         Some(_) => ("trail.event_type.updated", "Changed the event type"),
     };
-    let mut entry = Entry::new(action, format!("{verb} {:?} ({})", after.label, after.action))
-        .resource("event_type", &after.action, Some(&after.label))
-        .metadata("version", after.version)
-        .metadata("area", after.area.clone())
-        .metadata("enabled", after.enabled);
+    let mut entry = Entry::new(
+        action,
+        format!("{verb} {:?} ({})", after.label, after.action),
+    )
+    .resource("event_type", &after.action, Some(&after.label))
+    .metadata("version", after.version)
+    .metadata("area", after.area.clone())
+    .metadata("enabled", after.enabled);
     if let Some(before) = before {
         for (field, old, new) in [
             ("label", &before.label, &after.label),
@@ -206,14 +209,28 @@ pub async fn import(
 ) -> ApiResult<Vec<EventType>> {
     caller.require(Permission::EventTypesManage)?;
     let specs = catalogue::check_file(file).map_err(ApiError::invalid_fields)?;
-    if let Some(i) = specs.iter().position(|s| RESERVED.contains(&s.action.as_str())) {
+    if let Some(i) = specs
+        .iter()
+        .position(|s| RESERVED.contains(&s.action.as_str()))
+    {
         return Err(ApiError::invalid_field(
             &format!("event_types[{i}].action"),
             "reserved",
-            format!("`{}` names a catalogue route and cannot be an event type.", specs[i].action),
+            format!(
+                "`{}` names a catalogue route and cannot be an event type.",
+                specs[i].action
+            ),
         ));
     }
-    store_many(state, caller, specs, replace, "trail.event_types.imported", "Imported the event-type catalogue").await
+    store_many(
+        state,
+        caller,
+        specs,
+        replace,
+        "trail.event_types.imported",
+        "Imported the event-type catalogue",
+    )
+    .await
 }
 
 /// The whole catalogue as one file (what [`import`] reads).
@@ -240,11 +257,23 @@ pub async fn adopt(
 ) -> ApiResult<Vec<EventType>> {
     caller.require(Permission::EventTypesManage)?;
     let listing = list(state, caller).await?;
-    let open: HashSet<&str> = listing.uncatalogued.iter().map(|u| u.action.as_str()).collect();
+    let open: HashSet<&str> = listing
+        .uncatalogued
+        .iter()
+        .map(|u| u.action.as_str())
+        .collect();
     let chosen: Vec<String> = match actions {
-        None => listing.uncatalogued.iter().map(|u| u.action.clone()).collect(),
+        None => listing
+            .uncatalogued
+            .iter()
+            .map(|u| u.action.clone())
+            .collect(),
         Some(actions) => {
-            if let Some((i, action)) = actions.iter().enumerate().find(|(_, a)| !open.contains(a.as_str())) {
+            if let Some((i, action)) = actions
+                .iter()
+                .enumerate()
+                .find(|(_, a)| !open.contains(a.as_str()))
+            {
                 return Err(ApiError::invalid_field(
                     &format!("actions[{i}]"),
                     "uncatalogued",
@@ -257,10 +286,24 @@ pub async fn adopt(
     let specs = chosen
         .into_iter()
         .filter(|a| !RESERVED.contains(&a.as_str()))
-        .map(|action| EventTypeDraft { action, ..EventTypeDraft::default() }.check(""))
+        .map(|action| {
+            EventTypeDraft {
+                action,
+                ..EventTypeDraft::default()
+            }
+            .check("")
+        })
         .collect::<Result<Vec<EventTypeSpec>, _>>()
         .map_err(ApiError::invalid_fields)?;
-    store_many(state, caller, specs, false, "trail.event_types.adopted", "Adopted uncatalogued actions").await
+    store_many(
+        state,
+        caller,
+        specs,
+        false,
+        "trail.event_types.adopted",
+        "Adopted uncatalogued actions",
+    )
+    .await
 }
 
 async fn store_many(
@@ -305,12 +348,19 @@ async fn apply(
     entry_of: impl FnOnce(&Changed) -> Option<Entry> + Send + 'static,
 ) -> ApiResult<Changed> {
     let org = &caller.organization_id;
-    let changed = audit::change(state, &caller.principal, &caller.meta, org, change, entry_of)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("event type"),
-            other => ApiError::from_store(other, "event type"),
-        });
+    let changed = audit::change(
+        state,
+        &caller.principal,
+        &caller.meta,
+        org,
+        change,
+        entry_of,
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found("event type"),
+        other => ApiError::from_store(other, "event type"),
+    });
     state.catalogues.invalidate(org);
     changed
 }
