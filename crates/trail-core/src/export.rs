@@ -328,7 +328,7 @@ mod tests {
         write_csv_header(&mut out);
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("id,seq,occurred_at,received_at,action,area,actor.id,"));
-        assert!(text.ends_with(",prev,hash\r\n"));
+        assert!(text.ends_with(",prev,hash,label,display_text\r\n"));
         assert_eq!(text.trim_end().split(',').count(), CSV_COLUMNS.len());
     }
 
