@@ -11,6 +11,7 @@ mod report;
 mod search;
 #[cfg(test)]
 mod tests;
+mod validation;
 mod verify;
 mod workload;
 
@@ -67,6 +68,9 @@ pub struct Args {
     /// Skip timing `trail verify` over the filled store.
     #[arg(long)]
     pub skip_verify: bool,
+    /// Skip measuring the event-type catalogue's schema check and display text per event.
+    #[arg(long)]
+    pub skip_validation: bool,
     /// Also measure PostgreSQL on the same events, in a database of its own created on this
     /// server (`postgres://user@host:5432/db`) and dropped afterwards unless `--keep` is given.
     #[arg(long, value_name = "URL")]
@@ -134,6 +138,10 @@ pub async fn measure(args: &Args) -> anyhow::Result<Report> {
     } else {
         args.events.max(args.search_events)
     };
+    if !args.skip_validation {
+        note("event-type schema check and display text per event");
+        report.validation = Some(validation::measure(args.seed, now)?);
+    }
     let mut events = crate::demo::generate(args.seed, total, args.days, now);
     note(&format!("preparing {} events", args.events));
     let mut batches = workload::prepare_all(&mut events, args.events, now, !args.skip_http)?;

@@ -71,6 +71,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
     };
     let client = operator.with_organization(Some(org.clone()));
+    let catalogue = starter_catalogue();
+    client
+        .import_event_types(&catalogue, false)
+        .await
+        .context("cannot install the starter event-type catalogue")?;
+    eprintln!(
+        "Installed the starter catalogue: {} event types",
+        catalogue.event_types.len()
+    );
     let until = history_end(args.until.as_deref())?;
     let progress = progress_bar(args.events);
     let mut events = generate(args.seed, args.events, args.days, until).peekable();
@@ -95,6 +104,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .context("cannot create the demo read key")?;
     print_summary(&args, &org, sent, until, &key.secret);
     Ok(())
+}
+
+/// The event types of every action the demo sends, from the five seed pages' families
+/// (`demo/starter_catalogue.json`, also the example of docs/event-types.md).
+pub fn starter_catalogue() -> trail_client::CatalogueFile {
+    serde_json::from_str(include_str!("demo/starter_catalogue.json"))
+        .expect("the starter catalogue is valid JSON")
 }
 
 /// The end of the generated history: `--until`, or the last midnight (UTC) so that reruns on the

@@ -4,6 +4,7 @@ mod backup;
 mod bench;
 mod client_args;
 mod demo;
+mod event_types;
 mod export;
 mod ingest;
 mod keys;
@@ -54,6 +55,9 @@ enum Command {
     /// List roles and their permissions.
     #[command(subcommand)]
     Roles(members::RolesCommand),
+    /// The organization's catalogue of actions: list, show, put, delete, import, export.
+    #[command(subcommand)]
+    EventTypes(event_types::Command),
     /// Send events from a file or stdin (NDJSON or a JSON array).
     Ingest(ingest::Args),
     /// Search events with the query language.
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
             Command::Keys(cmd) => keys::run(cmd).await,
             Command::Members(cmd) => members::run(cmd).await,
             Command::Roles(cmd) => members::run_roles(cmd).await,
+            Command::EventTypes(cmd) => event_types::run(cmd).await,
             Command::Ingest(args) => ingest::run(args).await,
             Command::Query(args) => query::run(args).await,
             Command::Export(cmd) => export::run(cmd).await,

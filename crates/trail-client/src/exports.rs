@@ -155,7 +155,7 @@ impl Client {
 }
 
 /// The response when its status is a success, else the server's error.
-async fn check(response: reqwest::Response) -> Result<reqwest::Response, Error> {
+pub(crate) async fn check(response: reqwest::Response) -> Result<reqwest::Response, Error> {
     let status = response.status();
     if status.is_success() {
         return Ok(response);

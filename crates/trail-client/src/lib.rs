@@ -12,6 +12,7 @@
 //! ```
 
 mod error;
+mod event_types;
 mod exports;
 mod types;
 
@@ -24,6 +25,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use error::{Error, describe_detail};
+pub use event_types::{CatalogueFile, EventType, EventTypeDraft};
 pub use exports::{Download, Export, NewExport};
 pub use types::{
     ApiKey, Appended, CreatedApiKey, FacetValue, Facets, Filter, Member, MemberChange, NewApiKey,

@@ -58,6 +58,7 @@ mod tests {
 
     fn sample() -> Event {
         let data = EventData {
+            trail: None,
             id: "evt_1".into(),
             action: "member.invited".into(),
             area: "members".into(),
@@ -120,6 +121,7 @@ mod tests {
     /// field (moved here from the SQLite store, which now uses `CanonicalParts`).
     fn rich() -> NewEvent {
         let data = EventData {
+            trail: None,
             id: "evt_x".into(),
             action: "member.role_changed".into(),
             area: "members".into(),

@@ -172,9 +172,61 @@ pub struct EventData {
     pub changes: Vec<Change>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
+    /// What Trail added at ingest, never the sender's words (docs/integrity.md "Trail-added
+    /// fields"). Clients cannot send it: `EventInput` refuses unknown fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trail: Option<TrailAdded>,
+}
+
+/// What Trail added to an event at ingest: the event type schema version it was checked
+/// against, the violations found in `warn` mode, and where an added `context.location` came from.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub struct TrailAdded {
+    /// The catalogue's schema version of this action the event was checked against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<u32>,
+    /// Rules the event broke, when its organization validates in `warn` mode.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<Violation>,
+    /// Set when Trail filled in `context.location` from the address: the database it came from
+    /// (its MMDB `database_type`, e.g. `GeoLite2-City`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_source: Option<String>,
+}
+
+impl TrailAdded {
+    pub fn is_empty(&self) -> bool {
+        self == &TrailAdded::default()
+    }
+}
+
+/// One broken rule of an event type's JSON Schema.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Violation {
+    /// Where in the event, as a dotted path (`metadata.plan`, `targets[1].id`).
+    pub field: String,
+    /// The JSON Schema keyword that failed (`type`, `required`, `enum`, …).
+    pub rule: String,
+    pub message: String,
 }
 
 impl EventData {
+    /// The event as its sender wrote it: without what Trail added (`trail`, and a location Trail
+    /// filled in). A retry with the same client id is compared on this.
+    pub fn as_sent(&self) -> std::borrow::Cow<'_, EventData> {
+        let Some(added) = &self.trail else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        let mut sent = self.clone();
+        if added.location_source.is_some()
+            && let Some(context) = &mut sent.context
+        {
+            context.location = None;
+        }
+        sent.trail = None;
+        std::borrow::Cow::Owned(sent)
+    }
+
     pub fn ip(&self) -> Option<&str> {
         self.context.as_ref()?.ip.as_deref()
     }
@@ -223,12 +275,13 @@ pub struct NewEvent {
 impl NewEvent {
     /// Whether `stored` is this same write repeated (DESIGN: same id + same body → original seq).
     pub fn same_write_as(&self, stored: &EventData) -> bool {
+        let (mine, stored) = (self.data.as_sent(), stored.as_sent());
         if self.occurred_at_defaulted {
-            let mut mine = self.data.clone();
+            let mut mine = mine.into_owned();
             mine.occurred_at = stored.occurred_at;
-            &mine == stored
+            mine == *stored
         } else {
-            &self.data == stored
+            mine == stored
         }
     }
 }

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Millis;
+use crate::catalogue::compiled::Display;
 use crate::event::Event;
 
 /// The file format of a download or an export job.
@@ -81,7 +82,7 @@ impl TimeFrame {
 }
 
 /// The CSV columns, in their fixed order (documented in docs/exports.md; only ever appended to).
-pub const CSV_COLUMNS: [&str; 29] = [
+pub const CSV_COLUMNS: [&str; 31] = [
     "id",
     "seq",
     "occurred_at",
@@ -111,6 +112,8 @@ pub const CSV_COLUMNS: [&str; 29] = [
     "metadata",
     "prev",
     "hash",
+    "label",
+    "display_text",
 ];
 
 /// Writes the CSV header line.
@@ -124,8 +127,9 @@ pub fn write_csv_header(out: &mut Vec<u8>) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// Writes one event as a CSV record (CRLF-terminated).
-pub fn write_csv_row(out: &mut Vec<u8>, event: &Event) {
+/// Writes one event as a CSV record (CRLF-terminated); `display` fills the last two columns
+/// (read-time text, outside the hashed leaf).
+pub fn write_csv_row(out: &mut Vec<u8>, event: &Event, display: Option<&Display>) {
     let data = &event.data;
     let resource = data.resource.as_ref();
     let context = data.context.as_ref();
@@ -140,7 +144,7 @@ pub fn write_csv_row(out: &mut Vec<u8>, event: &Event) {
         .as_ref()
         .map(|m| serde_json::to_string(m).expect("metadata serializes"));
     let seq = event.seq.to_string();
-    let cells: [&str; 29] = [
+    let cells: [&str; 31] = [
         &data.id,
         &seq,
         &data.occurred_at.to_rfc3339(),
@@ -170,6 +174,8 @@ pub fn write_csv_row(out: &mut Vec<u8>, event: &Event) {
         &json(metadata),
         &event.prev,
         &event.hash,
+        display.map_or("", |d| d.label.as_str()),
+        display.map_or("", |d| d.text.as_str()),
     ];
     for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
@@ -211,9 +217,22 @@ pub fn write_csv_cell(out: &mut Vec<u8>, cell: &str) {
 }
 
 /// Writes one event as an NDJSON line.
-pub fn write_ndjson_line(out: &mut Vec<u8>, event: &Event) {
-    serde_json::to_writer(&mut *out, event).expect("events serialize");
+pub fn write_ndjson_line(out: &mut Vec<u8>, event: &Event, display: Option<&Display>) {
+    write_json(out, event, display);
     out.push(b'\n');
+}
+
+/// An event with its read-time `display` beside the hashed fields.
+#[derive(Serialize)]
+struct Shown<'a> {
+    #[serde(flatten)]
+    event: &'a Event,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display: Option<&'a Display>,
+}
+
+fn write_json(out: &mut Vec<u8>, event: &Event, display: Option<&Display>) {
+    serde_json::to_writer(&mut *out, &Shown { event, display }).expect("events serialize");
 }
 
 /// Writes files of one format event by event: `begin`, then `event` per event, then `end`.
@@ -248,12 +267,18 @@ impl Encoder {
     }
 
     pub fn event(&mut self, out: &mut Vec<u8>, event: &Event) {
+        self.shown(out, event, None);
+    }
+
+    /// One event with its read-time `display` (a JSON member beside the hashed fields, or the
+    /// CSV's `label` and `display_text` columns).
+    pub fn shown(&mut self, out: &mut Vec<u8>, event: &Event, display: Option<&Display>) {
         match self.format {
-            ExportFormat::Csv => write_csv_row(out, event),
-            ExportFormat::Ndjson => write_ndjson_line(out, event),
+            ExportFormat::Csv => write_csv_row(out, event, display),
+            ExportFormat::Ndjson => write_ndjson_line(out, event, display),
             ExportFormat::Json => {
                 out.extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
-                serde_json::to_writer(&mut *out, event).expect("events serialize");
+                write_json(out, event, display);
             }
         }
         self.written += 1;
@@ -303,7 +328,7 @@ mod tests {
         write_csv_header(&mut out);
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("id,seq,occurred_at,received_at,action,area,actor.id,"));
-        assert!(text.ends_with(",prev,hash\r\n"));
+        assert!(text.ends_with(",prev,hash,label,display_text\r\n"));
         assert_eq!(text.trim_end().split(',').count(), CSV_COLUMNS.len());
     }
 

@@ -2,6 +2,7 @@
 //! hash, timestamps, identifiers, search cursors and the query language. Pure logic, no I/O.
 
 pub mod canonical;
+pub mod catalogue;
 pub mod checkpoint;
 pub mod cursor;
 pub mod error;

@@ -277,6 +277,7 @@ pub fn validate_event(
         return Err(v.errors);
     }
     let data = EventData {
+        trail: None,
         id,
         action: input.action,
         area,

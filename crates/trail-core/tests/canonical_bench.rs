@@ -31,6 +31,7 @@ fn typical(i: usize) -> NewEvent {
     let occurred_at = Millis(1_800_000_000_000 + i as i64 * 37);
     NewEvent {
         data: EventData {
+            trail: None,
             id: ids::new_event_id(),
             action: action.into(),
             area: action.split('.').next().unwrap().into(),

@@ -157,6 +157,7 @@ fn event_data() -> impl Strategy<Value = EventData> {
             (id, action, area, occurred_at, actor, resource),
             (targets, source, outcome, reason, description, context, changes, metadata),
         )| EventData {
+            trail: None,
             id,
             action,
             area,

@@ -15,6 +15,7 @@ const DOCUMENTED_HASH: &str = "508c7c919d2e6afdc5a50fdece53ae94b9a3414825575663c
 
 fn sample() -> Event {
     let data = EventData {
+        trail: None,
         id: "evt_01JD2Q6ZK7W3X9M4N5P8R0S2T4".into(),
         action: "member.role_changed".into(),
         area: "members".into(),

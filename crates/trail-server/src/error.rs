@@ -58,6 +58,30 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message).with_details(errors)
     }
 
+    /// Events that break their event type's JSON Schema in `enforce` mode (422): one detail per
+    /// broken rule, naming `events[i].<field path>` and the schema keyword.
+    pub fn schema_violations(errors: Vec<FieldError>) -> Self {
+        let message = match errors.first() {
+            Some(first) if errors.len() == 1 => first.message.clone(),
+            Some(first) => format!("{} ({} more)", first.message, errors.len() - 1),
+            None => "An event breaks its event type's schema.".to_owned(),
+        };
+        let details = errors.into_iter().map(|e| {
+            let index = e
+                .field
+                .strip_prefix("events[")
+                .and_then(|rest| rest.split(']').next())
+                .and_then(|n| n.parse::<usize>().ok());
+            serde_json::json!({"index": index, "field": e.field, "rule": e.rule, "message": e.message})
+        });
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "schema_violation",
+            message,
+        )
+        .with_details(details.collect::<Vec<_>>())
+    }
+
     /// 400 for a query (`q` or `filters`) that does not parse.
     pub fn invalid_query(param: &str, err: &QueryError) -> Self {
         let mut detail = serde_json::to_value(err).unwrap_or_default();

@@ -39,6 +39,8 @@ pub struct Inner {
     pub jobs: JobsHealth,
     /// This server's name as the holder of job leases (random per start).
     pub node_id: String,
+    /// Compiled event-type catalogues, per organization.
+    pub catalogues: crate::services::event_types::cache::Catalogues,
 }
 
 impl AppState {
@@ -85,6 +87,7 @@ impl AppState {
             read_gate: ReadGate::default(),
             jobs: JobsHealth::default(),
             node_id: format!("node-{:016x}", rand::random::<u64>()),
+            catalogues: Default::default(),
         }))
     }
 }

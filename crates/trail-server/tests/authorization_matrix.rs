@@ -43,6 +43,10 @@ const fn export(ok: u16) -> [u16; 13] {
 const fn views(ok: u16) -> [u16; 13] {
     [401, ok, ok, 403, ok, 403, ok, ok, ok, ok, ok, ok, 403]
 }
+/// The catalogue (`event_types:manage`): owner, admin, security manager, admin keys.
+const fn catalogue(ok: u16) -> [u16; 13] {
+    [401, ok, ok, 403, 403, 403, ok, ok, ok, ok, 403, 403, 403]
+}
 const fn manage(ok: u16) -> [u16; 13] {
     [401, ok, ok, 403, 403, 403, ok, ok, ok, 403, 403, 403, 403]
 }
@@ -92,6 +96,13 @@ const MATRIX: &[(&str, &str, [u16; 13])] = &[
     ("GET", "/v1/views/{id}", views(200)),
     ("PATCH", "/v1/views/{id}", manage(200)),
     ("DELETE", "/v1/views/{id}", manage(204)),
+    ("GET", "/v1/event-types", READ),
+    ("GET", "/v1/event-types/{action}", READ),
+    ("PUT", "/v1/event-types/{action}", catalogue(201)),
+    ("DELETE", "/v1/event-types/{action}", catalogue(204)),
+    ("GET", "/v1/event-types/export", READ),
+    ("POST", "/v1/event-types/import", catalogue(200)),
+    ("POST", "/v1/event-types/adopt", catalogue(200)),
     ("POST", "/v1/exports", export(201)),
     ("GET", "/v1/exports", export(200)),
     ("GET", "/v1/exports/{id}", export(200)),
@@ -309,6 +320,36 @@ async fn request(
             let suffix = path.strip_prefix("/v1/exports/{id}").unwrap();
             (format!("/v1/exports/{id}{suffix}?{q}"), None)
         }
+        ("PUT", "/v1/event-types/{action}") => (
+            format!("/v1/event-types/made.action{n}"),
+            Some(json!({"organization_id": org, "label": "Made", "area": "made"})),
+        ),
+        (_, "/v1/event-types/{action}") => {
+            let action = format!("kept.action{n}");
+            f.app
+                .raw(
+                    Method::PUT,
+                    &format!("/v1/event-types/{action}"),
+                    Some(OPERATOR),
+                    "application/json",
+                    serde_json::to_vec(
+                        &json!({"organization_id": org, "label": "Kept", "area": "kept"}),
+                    )
+                    .unwrap(),
+                )
+                .await;
+            (format!("/v1/event-types/{action}?{q}"), None)
+        }
+        ("POST", "/v1/event-types/import") => (
+            format!("{path}?{q}"),
+            Some(
+                json!({"trail_event_types": 1, "event_types": [{"action": format!("imported.action{n}"), "label": "Imported", "area": "imported"}]}),
+            ),
+        ),
+        ("POST", "/v1/event-types/adopt") => (
+            path.to_owned(),
+            Some(json!({"organization_id": org, "actions": []})),
+        ),
         ("PATCH", "/v1/settings") => (
             path.to_owned(),
             Some(json!({"organization_id": org, "retention_days": 400})),
@@ -330,7 +371,9 @@ async fn request(
             | "/v1/roles"
             | "/v1/exports"
             | "/v1/settings"
-            | "/v1/views",
+            | "/v1/views"
+            | "/v1/event-types"
+            | "/v1/event-types/export",
         ) => (format!("{path}?{q}"), None),
         _ => (path.to_owned(), None),
     };

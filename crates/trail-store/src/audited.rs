@@ -7,6 +7,7 @@
 //! ([`Changed`]) because it names the member, role or key as stored.
 
 use trail_core::Millis;
+use trail_core::catalogue::{EventType, EventTypeSpec};
 use trail_core::event::NewEvent;
 
 use crate::{
@@ -54,6 +55,23 @@ pub enum Change {
     DeleteView {
         id: String,
     },
+    /// Creates or replaces an event type; the store decides its schema version (the latest
+    /// when the schemas are the same, else the latest + 1).
+    PutEventType {
+        spec: EventTypeSpec,
+        at: Millis,
+    },
+    /// Deletes an event type (its schema versions are kept); `NotFound` when there is none.
+    DeleteEventType {
+        action: String,
+    },
+    /// Stores every event type of an imported file, all or none; with `replace`, the types the
+    /// file does not list are deleted.
+    ImportEventTypes {
+        specs: Vec<EventTypeSpec>,
+        replace: bool,
+        at: Millis,
+    },
     /// Nothing is stored besides the audit event (issuing a viewer token).
     Nothing,
 }
@@ -68,6 +86,13 @@ pub enum Changed {
     Settings(OrgSettings),
     Export(ExportJob),
     View(SavedView),
+    /// An event type as it was (`None` when new) and as stored.
+    EventType {
+        before: Option<Box<EventType>>,
+        after: Box<EventType>,
+    },
+    /// The event types an import stored.
+    EventTypes(Vec<EventType>),
     /// How many events a purge removed.
     Purged(u64),
     /// A deletion, or [`Change::Nothing`].

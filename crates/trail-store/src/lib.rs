@@ -13,6 +13,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use serde::Serialize;
 use trail_core::Millis;
+use trail_core::catalogue::{EventType, ValidationMode};
 use trail_core::event::{Event, NewEvent};
 use trail_core::merkle::{Hash, NodeId};
 use trail_core::query::{Field, Filter, Search};
@@ -260,6 +261,16 @@ pub struct FacetValue {
     pub count: u64,
 }
 
+/// How often an action occurs in an organization's log, and when first and last (by
+/// `occurred_at`): what lists an uncatalogued action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionStats {
+    pub action: String,
+    pub count: u64,
+    pub first_seen: Millis,
+    pub last_seen: Millis,
+}
+
 /// The head of an organization's log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LogHead {
@@ -297,6 +308,8 @@ pub struct OrgSettings {
     pub retention_days: u32,
     /// The longest time window one export may cover, in days; `None` means no limit.
     pub max_export_window_days: Option<u32>,
+    /// How events are checked against the organization's event types.
+    pub event_type_validation: ValidationMode,
     /// When they were last changed; `None` for the defaults.
     pub updated_at: Option<Millis>,
 }
@@ -309,6 +322,7 @@ impl Default for OrgSettings {
         OrgSettings {
             retention_days: DEFAULT_RETENTION_DAYS,
             max_export_window_days: None,
+            event_type_validation: ValidationMode::Off,
             updated_at: None,
         }
     }
@@ -567,6 +581,15 @@ pub trait Store: Send + Sync + 'static {
     async fn list_views(&self, organization_id: &str, owner: &str) -> Result<Vec<SavedView>>;
     /// `NotFound` when there is no such view.
     async fn delete_view(&self, organization_id: &str, id: &str) -> Result<()>;
+
+    // The event-type catalogue (changed through `apply_audited`).
+
+    /// The organization's event types, by area then action.
+    async fn list_event_types(&self, organization_id: &str) -> Result<Vec<EventType>>;
+    async fn get_event_type(&self, organization_id: &str, action: &str) -> Result<EventType>;
+    /// Every action in the organization's log with its count and first and last `occurred_at`,
+    /// derived from what the store already indexes (no bookkeeping per ingested event).
+    async fn action_stats(&self, organization_id: &str) -> Result<Vec<ActionStats>>;
 }
 
 /// Filter predicate helpers shared by backends.

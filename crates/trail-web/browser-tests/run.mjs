@@ -116,6 +116,18 @@ await check('the organization switcher lists both organizations', async () => {
   assert(options.includes('Acme') && options.includes('Globex'), `options ${options}`);
 });
 
+await check('the Action drop-down groups actions by area with catalogue labels', async () => {
+  await page.goto(`${BASE}/`);
+  const combo = page.getByRole('combobox', { name: 'Action', exact: true });
+  await combo.locator('optgroup[label="Members"] option[value="member.role_changed"]').waitFor({ state: 'attached', timeout: T });
+  const members = await combo.locator('optgroup[label="Members"] option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+  const texts = Object.fromEntries(members);
+  assert(texts['member.role_changed'] === 'Role Changed' && texts['member.invited'] === 'Invited', `Members group ${JSON.stringify(members)}`);
+  assert(texts['member.*'] === 'All Members actions', `group option ${JSON.stringify(members)}`);
+  const scans = await combo.locator('optgroup[label="Scan"] option').evaluateAll((os) => os.map((o) => o.value));
+  assert(scans.includes('scan.started') && scans.includes('scan.finished'), `uncatalogued actions grouped by their area: ${scans}`);
+});
+
 for (const [label, value, q] of [
   ['Action', 'member.invited', 'action:member.invited'],
   ['Area', 'scan', 'area:scan'],
@@ -217,7 +229,7 @@ await check('an event opens with every field, its changes and a verified proof',
   await page.locator('table.log-table tbody tr[data-id]').first().waitFor({ timeout: T });
   await page.locator('.action-link').first().click();
   const panel = page.getByRole('complementary');
-  await panel.getByRole('heading', { name: 'Member role changed' }).waitFor({ timeout: T });
+  await panel.getByRole('heading', { name: 'Role Changed' }).waitFor({ timeout: T });
   await panel.getByRole('table').getByText('Developer').waitFor({ timeout: T });
   await panel.locator('.verified, .not-verified').first().waitFor({ timeout: T });
   const integrity = await panel.locator('.verified, .not-verified').first().innerText();

@@ -21,6 +21,7 @@ export function client(base, token) {
     get: (path) => call('GET', path),
     post: (path, body) => call('POST', path, body),
     patch: (path, body) => call('PATCH', path, body),
+    put: (path, body) => call('PUT', path, body),
   };
 }
 
@@ -41,6 +42,10 @@ export async function seed(api) {
   await api.post('/v1/members', { organization_id: acme.id, email: 'alice@example.com', name: 'Alice Kim', role: 'owner', password: PASSWORD });
   await api.post('/v1/members', { organization_id: globex.id, email: 'alice@example.com', name: 'Alice Kim', role: 'owner' });
   await api.post('/v1/members', { organization_id: acme.id, email: 'mia@example.com', name: 'Mia Chen', role: 'member', password: PASSWORD });
+  // Two catalogued actions in the `members` area; the rest stay uncatalogued.
+  await api.put('/v1/event-types/member.role_changed', { organization_id: acme.id, area: 'members', label: 'Role Changed',
+    template: '{{ actor.name }} changed {{ resource.name }}\'s role from {{ changes.role.old }} to {{ changes.role.new }}' });
+  await api.put('/v1/event-types/member.invited', { organization_id: acme.id, area: 'members', label: 'Invited' });
   const now = Date.now();
   const events = [];
   for (let i = 0; i < 150; i += 1) {

@@ -104,6 +104,21 @@ pub struct VerifyFigures {
     pub leaf_bytes_per_event: f64,
 }
 
+/// Per-event cost of the event-type catalogue (`bench::validation`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidationFigures {
+    pub events: u64,
+    /// `enforce` check against the type's compiled JSON Schema, nanoseconds per event.
+    pub schema_check_ns: f64,
+    /// Rendering `display` (template or default sentence), nanoseconds per event.
+    pub display_ns: f64,
+    /// Baseline: Trail's own field validation of the same events, nanoseconds per event.
+    pub field_validation_ns: f64,
+}
+
+/// Target for the schema check of a typical event type.
+const TARGET_SCHEMA_CHECK_NS: f64 = 5_000.0;
+
 /// The PostgreSQL stages (`--database-url`), on the same events as the embedded store.
 #[derive(Debug, Clone, Serialize)]
 pub struct PostgresFigures {
@@ -134,6 +149,7 @@ pub struct Report {
     pub search: Option<SearchFigures>,
     pub size: Option<SizeFigures>,
     pub verify: Option<VerifyFigures>,
+    pub validation: Option<ValidationFigures>,
     pub postgres: Option<PostgresFigures>,
 }
 
@@ -299,6 +315,33 @@ impl Report {
                     v.leaf_bytes_per_event
                 ),
                 format!("{} ev/s", thousands(v.sha256_only.per_second)),
+                String::new(),
+                String::new(),
+            );
+        }
+        if let Some(v) = &self.validation {
+            let vs = |ns: f64| format!("{:.2}× fields", ns / v.field_validation_ns.max(1e-9));
+            line(
+                format!(
+                    "schema check, enforce, {} events",
+                    thousands(v.events as f64)
+                ),
+                format!("{:.2} µs/event", v.schema_check_ns / 1000.0),
+                vs(v.schema_check_ns),
+                format!(
+                    "< 5 µs: {}",
+                    verdict(v.schema_check_ns < TARGET_SCHEMA_CHECK_NS)
+                ),
+            );
+            line(
+                "  display text (template or sentence)".into(),
+                format!("{:.2} µs/event", v.display_ns / 1000.0),
+                vs(v.display_ns),
+                String::new(),
+            );
+            line(
+                "  baseline: field validation of the same events".into(),
+                format!("{:.2} µs/event", v.field_validation_ns / 1000.0),
                 String::new(),
                 String::new(),
             );

@@ -22,6 +22,7 @@ fn args(events: usize, search_events: usize) -> Args {
         skip_search: false,
         skip_wide_baseline: false,
         skip_verify: false,
+        skip_validation: false,
         database_url: None,
         naive_events: 100,
         keep: None,
@@ -50,6 +51,9 @@ async fn every_stage_runs_on_a_small_workload() {
     assert_eq!((size.store_events, size.baseline_rows), (3_000, 3_000));
     assert!(size.store_bytes > 0 && size.baseline_bytes > 0);
     assert!(report.render().contains("HTTP batch ingest"));
+    let validation = report.validation.as_ref().unwrap();
+    assert!(validation.events > 1_000 && validation.schema_check_ns > 0.0);
+    assert!(report.render().contains("schema check, enforce"));
     let verify = report.verify.as_ref().unwrap();
     assert_eq!(
         (verify.verify.events, verify.sha256_only.events),

@@ -125,3 +125,31 @@ fn role_changes_describe_and_record_the_change() {
         "{description}"
     );
 }
+
+#[test]
+fn the_starter_catalogue_covers_every_demo_action_and_its_events_pass_enforce() {
+    use trail_core::catalogue::{ValidationMode, check_file, compiled::Catalogue};
+    let specs = check_file(super::starter_catalogue()).expect("the starter catalogue is valid");
+    let types: Vec<_> = specs
+        .into_iter()
+        .map(|s| s.into_event_type(1, now(), now()))
+        .collect();
+    let catalogued: HashSet<String> = types.iter().map(|t| t.action.clone()).collect();
+    let (catalogue, broken) = Catalogue::new(types, ValidationMode::Enforce);
+    assert!(broken.is_empty(), "{broken:?}");
+    let mut batch = Vec::new();
+    for event in events(7, 20_000) {
+        let action = event["action"].as_str().unwrap().to_owned();
+        assert!(
+            catalogued.contains(&action),
+            "`{action}` is not in the starter catalogue"
+        );
+        let input: EventInput = serde_json::from_value(event).unwrap();
+        batch.push(validate_event(input, &Limits::default(), now()).unwrap());
+    }
+    catalogue
+        .check_batch(&mut batch)
+        .expect("the demo's events keep their types' schemas");
+    let shown = catalogue.display(&batch[0].data);
+    assert!(shown.catalogued && !shown.text.contains('—'), "{shown:?}");
+}

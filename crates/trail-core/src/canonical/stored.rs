@@ -29,7 +29,7 @@ struct Slots {
 /// Writes the canonical JSON of the stored event minus `hash`. The members are in the byte order of
 /// their (ASCII) names, which is RFC 8785's order: action, actor, area, changes, context,
 /// description, id, metadata, occurred_at, organization_id, outcome, prev, reason, received_at,
-/// resource, seq, source, targets, v.
+/// resource, seq, source, targets, trail, v.
 fn write_stored(out: &mut Vec<u8>, envelope: &Envelope<'_>, data: &EventData) -> Slots {
     out.push(b'{');
     write_key(out, "action");
@@ -80,6 +80,13 @@ fn write_stored(out: &mut Vec<u8>, envelope: &Envelope<'_>, data: &EventData) ->
     if !data.targets.is_empty() {
         out.extend_from_slice(b",\"targets\":");
         write_list(out, &data.targets, write_resource);
+    }
+    if let Some(added) = &data.trail {
+        out.extend_from_slice(b",\"trail\":");
+        write_value(
+            out,
+            &serde_json::to_value(added).expect("Trail-added fields serialize"),
+        );
     }
     out.extend_from_slice(b",\"v\":");
     write_u64(out, u64::from(envelope.v));

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use trail_core::catalogue::compiled::Display;
 use trail_core::event::Event;
 use trail_core::export::{Encoder, ExportFormat};
 use trail_core::merkle::InclusionProof;
@@ -164,16 +165,22 @@ impl FileWriter {
         Ok(())
     }
 
-    /// Appends events (and, for a bundle, their proofs in the same order).
-    pub fn write(&mut self, events: &[Event], proofs: &[InclusionProof]) -> io::Result<()> {
-        for event in events {
+    /// Appends events with their read-time `display` (and, for a bundle, their proofs in the
+    /// same order).
+    pub fn write(
+        &mut self,
+        events: &[Event],
+        displays: &[Display],
+        proofs: &[InclusionProof],
+    ) -> io::Result<()> {
+        for (i, event) in events.iter().enumerate() {
             if let Layout::Parts(max) = self.layout
                 && self.rows >= max
             {
                 self.end_part()?;
                 self.start_part()?;
             }
-            self.encoder.event(&mut self.buffer, event);
+            self.encoder.shown(&mut self.buffer, event, displays.get(i));
             self.rows += 1;
         }
         self.sink.write_all(&self.buffer)?;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, stream};
+use trail_core::catalogue::compiled::Catalogue;
 use trail_core::event::Event;
 use trail_core::export::{Encoder, ExportFormat};
 use trail_core::query::Search;
@@ -39,12 +40,14 @@ pub fn pages(
     })
 }
 
-/// The response body of a download: the file's start, each page encoded, the file's end. A store
+/// The response body of a download: the file's start, each page encoded (each event with its
+/// `display` from `catalogue`), the file's end. A store
 /// failure part-way ends the body with an error, which aborts the transfer (a client never takes
 /// a cut file for a whole one).
 pub fn body(
     format: ExportFormat,
     pages: impl Stream<Item = Result<Vec<Event>, StoreError>> + Send + 'static,
+    catalogue: Arc<Catalogue>,
 ) -> Body {
     let mut encoder = Encoder::new(format);
     let mut head = Vec::new();
@@ -58,7 +61,7 @@ pub fn body(
         })?;
         let mut out = Vec::with_capacity(page.len() * 512);
         for event in &page {
-            encoder.event(&mut out, event);
+            encoder.shown(&mut out, event, Some(&catalogue.display(&event.data)));
         }
         metrics::counter!("trail_export_streamed_events_total").increment(page.len() as u64);
         Ok::<_, std::io::Error>(Bytes::from(out))

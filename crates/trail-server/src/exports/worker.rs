@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use trail_core::Millis;
+use trail_core::catalogue::compiled::Display;
 use trail_core::event::Event;
 use trail_core::merkle::InclusionProof;
 use trail_store::proofs::inclusion_proof;
@@ -230,7 +231,7 @@ async fn run(state: &AppState, mut job: ExportJob) {
 }
 
 /// A page on its way to the file writer, with the bundle's proofs.
-type Batch = (Vec<Event>, Vec<InclusionProof>);
+type Batch = (Vec<Event>, Vec<Display>, Vec<InclusionProof>);
 
 /// Writes the job's file; returns its name under `dir` and its size.
 async fn write(
@@ -259,8 +260,8 @@ async fn write(
     let (path, format, gzip, base) = (partial.clone(), spec.format, spec.gzip, job.id.clone());
     let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
         let mut writer = FileWriter::create(&path, format, gzip, layout, &base)?;
-        while let Some((events, proofs)) = receiver.blocking_recv() {
-            if let Err(e) = writer.write(&events, &proofs) {
+        while let Some((events, displays, proofs)) = receiver.blocking_recv() {
+            if let Err(e) = writer.write(&events, &displays, &proofs) {
                 writer.abandon();
                 return Err(e);
             }
@@ -268,6 +269,11 @@ async fn write(
         writer.finish(head.as_ref())
     });
 
+    let catalogue = state
+        .catalogues
+        .get(state.store.as_ref(), &org)
+        .await
+        .context("reading the event-type catalogue")?;
     let produced = async {
         let mut pages = std::pin::pin!(stream::pages(state.store.clone(), org.clone(), search));
         let mut reported = Instant::now();
@@ -282,7 +288,8 @@ async fn write(
                 }
             }
             job.progress += events.len() as u64;
-            if sender.send((events, proofs)).await.is_err() {
+            let displays = events.iter().map(|e| catalogue.display(&e.data)).collect();
+            if sender.send((events, displays, proofs)).await.is_err() {
                 break; // The writer failed; its error is reported below.
             }
             if reported.elapsed() >= PROGRESS_INTERVAL {

@@ -9,8 +9,11 @@ use axum::http::HeaderMap;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use trail_core::Millis;
-use trail_core::event::Event;
+
+use trail_core::catalogue::compiled::Catalogue;
+use trail_core::catalogue::title_case;
 use trail_core::export::ExportFormat;
 use trail_core::merkle::InclusionProof;
 use trail_core::query::{Order, Search, SortKey, StructuredFilter};
@@ -23,6 +26,7 @@ use crate::audit::RequestMeta;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::OrgParam;
+use crate::services::event_types::display::Shown;
 use crate::services::ingest;
 use crate::services::search::{self, SearchInput};
 use crate::services::{Caller, ReadCaller};
@@ -156,8 +160,9 @@ impl SearchParams {
 
 #[derive(Serialize, ToSchema)]
 pub struct SearchResponse {
+    /// Each event's hashed fields, with `display` (label, area, sentence) beside them.
     #[schema(value_type = Vec<Object>)]
-    events: Vec<Event>,
+    events: Vec<Shown>,
     /// Pass as `cursor` for the next page; `null` when this is the last.
     next_cursor: Option<String>,
 }
@@ -177,20 +182,33 @@ async fn run_search(
     )
     .await?;
     let input = params.input();
+    let catalogue = search::catalogue(state, &caller.organization_id).await?;
     if let Some(format) = params.format {
         let search = search::download(state, &caller, &input, format.extension()).await?;
-        return Ok(download(state, caller.organization_id, search, format));
+        return Ok(download(
+            state,
+            caller.organization_id,
+            search,
+            format,
+            catalogue,
+        ));
     }
     let page = search::page(state, &caller, &input).await?;
     Ok(Json(SearchResponse {
-        events: page.events,
+        events: Shown::all(&catalogue, page.events),
         next_cursor: page.next_cursor.map(|c| c.encode()),
     })
     .into_response())
 }
 
 /// Every event of the search as one streamed file, `limit` aside.
-fn download(state: &AppState, org: String, search: Search, format: ExportFormat) -> Response {
+fn download(
+    state: &AppState,
+    org: String,
+    search: Search,
+    format: ExportFormat,
+    catalogue: Arc<Catalogue>,
+) -> Response {
     let name = format!(
         "trail-{org}-{}.{}",
         state.clock.now().to_rfc3339().replace([':', '.'], "-"),
@@ -206,7 +224,7 @@ fn download(state: &AppState, org: String, search: Search, format: ExportFormat)
             ),
             (CACHE_CONTROL, "no-store".to_owned()),
         ],
-        exports::stream::body(format, pages),
+        exports::stream::body(format, pages, catalogue),
     )
         .into_response()
 }
@@ -289,8 +307,24 @@ pub struct FacetParams {
 #[derive(Serialize, ToSchema)]
 pub struct FacetResponse {
     field: String,
+    /// `{"value", "count"}`, and for `action` (and `area`) the catalogue's `label`, `area` and
+    /// `area_label`, so that a drop-down can group actions by area.
     #[schema(value_type = Vec<Object>)]
-    values: Vec<FacetValue>,
+    values: Vec<FacetShown>,
+}
+
+#[derive(Serialize)]
+pub struct FacetShown {
+    #[serde(flatten)]
+    value: FacetValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    area: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    area_label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    catalogued: Option<bool>,
 }
 
 /// Distinct values of a field with counts, most frequent first, among events matching `q`/`from`/`to`.
@@ -310,6 +344,36 @@ pub async fn facets(
     };
     let name = params.field;
     let values = search::facets(&state, &caller.0, &input, name.as_deref(), params.limit).await?;
+    let catalogue = search::catalogue(&state, &caller.0.organization_id).await?;
+    let values = values
+        .into_iter()
+        .map(|value| match name.as_deref() {
+            Some("action") => {
+                let (label, area, catalogued) = catalogue.label_of(&value.value);
+                FacetShown {
+                    label: Some(label),
+                    area_label: Some(title_case(&area)),
+                    area: Some(area),
+                    catalogued: Some(catalogued),
+                    value,
+                }
+            }
+            Some("area") => FacetShown {
+                label: Some(title_case(&value.value)),
+                area: None,
+                area_label: None,
+                catalogued: None,
+                value,
+            },
+            _ => FacetShown {
+                value,
+                label: None,
+                area: None,
+                area_label: None,
+                catalogued: None,
+            },
+        })
+        .collect();
     Ok(Json(FacetResponse {
         field: name.unwrap_or_default(),
         values,
@@ -321,7 +385,7 @@ pub async fn facets(
 #[derive(Serialize)]
 pub struct EventWithProof {
     #[serde(flatten)]
-    event: Event,
+    event: Shown,
     proof: Option<InclusionProof>,
 }
 
@@ -338,5 +402,9 @@ pub async fn get_event(
     let caller = caller.0;
     let event = search::event(&state, &caller, &id).await?;
     let proof = super::log::proof_for_event(&state, &caller.organization_id, event.seq).await;
-    Ok(Json(EventWithProof { event, proof }))
+    let catalogue = search::catalogue(&state, &caller.organization_id).await?;
+    Ok(Json(EventWithProof {
+        event: Shown::new(&catalogue, event),
+        proof,
+    }))
 }

@@ -2,6 +2,7 @@
 //! `/openapi.json` is generated from the handlers themselves and cannot miss one.
 
 pub mod api_keys;
+pub mod event_types;
 pub mod events;
 pub mod exports;
 pub mod histogram;
@@ -35,6 +36,7 @@ use crate::state::AppState;
     tags(
         (name = "events", description = "Ingest and search audit events"),
         (name = "integrity", description = "Signed checkpoints, the public key and Merkle proofs"),
+        (name = "event types", description = "The catalogue of an organization's actions: labels, areas, schemas, templates"),
         (name = "exports", description = "Asynchronous export jobs: create, history, download, delete"),
         (name = "administration", description = "Organizations, API keys and settings"),
         (name = "access", description = "Members, roles and viewer tokens"),
@@ -93,6 +95,15 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(exports::get_one, exports::delete))
         .routes(routes!(exports::download))
         .routes(routes!(settings::get_settings, settings::patch_settings))
+        .routes(routes!(event_types::list))
+        .routes(routes!(event_types::export))
+        .routes(routes!(event_types::import))
+        .routes(routes!(event_types::adopt))
+        .routes(routes!(
+            event_types::get_one,
+            event_types::put,
+            event_types::delete
+        ))
         .routes(routes!(log::checkpoint))
         .routes(routes!(log::public_key))
         .routes(routes!(log::inclusion))

@@ -29,6 +29,9 @@ pub struct SettingsView {
     retention_days: u32,
     /// The longest window one export may cover; `null` for no limit.
     max_export_window_days: Option<u32>,
+    /// How events are checked against the event-type catalogue: `off`, `warn` or `enforce`.
+    #[schema(value_type = super::values::ValidationModeValue)]
+    event_type_validation: &'static str,
     /// `null` while the defaults apply.
     #[schema(value_type = Option<String>)]
     updated_at: Option<Millis>,
@@ -39,6 +42,7 @@ fn view(organization_id: String, settings: OrgSettings) -> SettingsView {
         organization_id,
         retention_days: settings.retention_days,
         max_export_window_days: settings.max_export_window_days,
+        event_type_validation: settings.event_type_validation.as_str(),
         updated_at: settings.updated_at,
     }
 }
@@ -56,6 +60,10 @@ pub struct SettingsPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u32>, minimum = 1, maximum = 36500)]
     max_export_window_days: Option<Option<u32>>,
+    /// `off` (default), `warn` (accept and mark events that break their type's schema) or
+    /// `enforce` (refuse the batch with a 422).
+    #[schema(value_type = Option<super::values::ValidationModeValue>)]
+    event_type_validation: Option<String>,
 }
 
 /// Tells `"field": null` (`Some(None)`) from a field left out (`None`).
@@ -93,6 +101,7 @@ pub async fn patch_settings(
     let change = SettingsChange {
         retention_days: patch.retention_days,
         max_export_window_days: patch.max_export_window_days,
+        event_type_validation: patch.event_type_validation,
     };
     let settings = admin::settings::update(&state, &caller, change).await?;
     Ok(Json(view(caller.organization_id, settings)))

@@ -27,6 +27,15 @@ pub enum SortValue {
     Seq,
 }
 
+/// How an organization checks events against its event types: `off`, `warn` or `enforce`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ValidationModeValue {
+    Off,
+    Warn,
+    Enforce,
+}
+
 /// `csv`, `json` or `ndjson`.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -150,6 +159,15 @@ mod tests {
             TimeFrameValue::Last90Days,
             TimeFrameValue::Custom,
         ]));
+        let modes = names(&[
+            ValidationModeValue::Off,
+            ValidationModeValue::Warn,
+            ValidationModeValue::Enforce,
+        ]);
+        assert_eq!(
+            modes,
+            trail_core::catalogue::ValidationMode::ALL.map(|m| m.as_str().to_owned())
+        );
         use trail_store::permissions::{Permission, Scope};
         let scopes = names(&[
             ScopeValue::EventsWrite,

@@ -90,7 +90,7 @@ pub async fn histogram(
     caller: &Caller,
     input: &SearchInput,
 ) -> ApiResult<HistogramResponse> {
-    let search = narrowed(state, caller, input)?;
+    let search = narrowed(state, caller, input).await?;
     let now = state.clock.now();
     let to = search.to.unwrap_or(now).0;
     let from = search.from.map_or(to - DEFAULT_SPAN_MS, |m| m.0);

@@ -42,8 +42,16 @@ pub async fn append_events(
     caller.require(Scope::EventsWrite)?;
     let started = Instant::now();
     let ids: Vec<Option<String>> = inputs.iter().map(|e| e.id.clone()).collect();
-    let events = validate::validate_batch(inputs, &state.settings.limits, state.clock.now())
+    let mut events = validate::validate_batch(inputs, &state.settings.limits, state.clock.now())
         .map_err(ApiError::invalid_fields)?;
+    let catalogue = state
+        .catalogues
+        .get(state.store.as_ref(), &caller.organization_id)
+        .await
+        .map_err(|e| ApiError::from_store(e, "organization"))?;
+    catalogue
+        .check_batch(&mut events)
+        .map_err(ApiError::schema_violations)?;
     let count = events.len();
     let appended = state
         .store

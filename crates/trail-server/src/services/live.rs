@@ -48,7 +48,7 @@ pub async fn open(
     input: &SearchInput,
     resume_after: Option<u64>,
 ) -> ApiResult<impl Stream<Item = Bytes> + Send + 'static> {
-    let mut search = narrowed(state, caller, input)?;
+    let mut search = narrowed(state, caller, input).await?;
     search.from = None;
     search.to = None;
     search.cursor = None;

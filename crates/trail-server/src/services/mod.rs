@@ -14,6 +14,7 @@
 //!   audit event.
 
 pub mod admin;
+pub mod event_types;
 pub mod exports;
 pub mod histogram;
 pub mod ingest;
@@ -123,6 +124,8 @@ pub mod needs {
         ApiKeysManage => Need::Permission(Permission::ApiKeysManage);
         /// `settings:manage`.
         SettingsManage => Need::Permission(Permission::SettingsManage);
+        /// `event_types:manage`.
+        EventTypesManage => Need::Permission(Permission::EventTypesManage);
     }
 }
 

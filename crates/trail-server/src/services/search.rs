@@ -3,7 +3,10 @@
 //! ([`audit::read`]). Used by `GET/POST /v1/events`, count, facets, one event, downloads and
 //! export specs; the web app, stream workers and compatibility routes use it the same way.
 
+use std::sync::Arc;
+
 use trail_core::Millis;
+use trail_core::catalogue::{self, compiled::Catalogue};
 use trail_core::cursor::Cursor;
 use trail_core::event::Event;
 use trail_core::query::{self, Field, Filter, Order, Search, SortKey, StructuredFilter};
@@ -148,19 +151,63 @@ fn time_param(name: &str, value: Option<&str>, now: Millis) -> ApiResult<Option<
         .transpose()
 }
 
-/// The caller's search, narrowed, resolved now.
-pub fn narrowed(state: &AppState, caller: &Caller, input: &SearchInput) -> ApiResult<Search> {
+/// The caller's search, narrowed, resolved now; catalogue labels in `action:` conditions
+/// (`action:"Role Changed"`) resolved to their actions.
+pub async fn narrowed(state: &AppState, caller: &Caller, input: &SearchInput) -> ApiResult<Search> {
     caller.require(Scope::EventsRead)?;
     let mut search = input.to_search(state.clock.now())?;
+    if search
+        .filter
+        .conditions
+        .iter()
+        .any(|c| c.field == Field::Action)
+    {
+        let catalogue = catalogue(state, &caller.organization_id).await?;
+        resolve_labels(&catalogue, &mut search.filter);
+    }
     access::narrow(&caller.principal, &mut search);
     Ok(search)
+}
+
+/// The organization's compiled event-type catalogue.
+pub async fn catalogue(state: &AppState, organization_id: &str) -> ApiResult<Arc<Catalogue>> {
+    state
+        .catalogues
+        .get(state.store.as_ref(), organization_id)
+        .await
+        .map_err(|e| ApiError::from_store(e, "organization"))
+}
+
+/// Replaces an `action:` value that is a catalogue label (and not itself an action name) by the
+/// actions with that label.
+fn resolve_labels(catalogue: &Catalogue, filter: &mut Filter) {
+    for condition in &mut filter.conditions {
+        if condition.field != Field::Action {
+            continue;
+        }
+        let mut resolved = Vec::with_capacity(condition.matchers.len());
+        for matcher in condition.matchers.drain(..) {
+            match &matcher {
+                query::Matcher::Eq(value) if !catalogue::is_action_name(value) => {
+                    match catalogue.actions_labelled(value) {
+                        Some(actions) => {
+                            resolved.extend(actions.iter().map(|a| query::Matcher::Eq(a.clone())))
+                        }
+                        None => resolved.push(matcher),
+                    }
+                }
+                _ => resolved.push(matcher),
+            }
+        }
+        condition.matchers = resolved;
+    }
 }
 
 /// One page of the caller's search. The first page of a search is recorded
 /// (`trail.events.searched`); the search and its audit event run side by side and the page is
 /// returned only once the event is durable.
 pub async fn page(state: &AppState, caller: &Caller, input: &SearchInput) -> ApiResult<Page> {
-    let search = narrowed(state, caller, input)?;
+    let search = narrowed(state, caller, input).await?;
     let org = &caller.organization_id;
     let recorded = async {
         if input.cursor.is_some() {
@@ -182,7 +229,7 @@ pub async fn download(
     input: &SearchInput,
     format: &str,
 ) -> ApiResult<Search> {
-    let search = narrowed(state, caller, input)?;
+    let search = narrowed(state, caller, input).await?;
     // Taking the data out is an export: it needs that permission and is always recorded.
     caller.require(Scope::Exports)?;
     let entry = input
@@ -202,7 +249,7 @@ pub async fn download(
 /// How many events the caller's search matches (not recorded, like facets: neither shows an
 /// event).
 pub async fn count(state: &AppState, caller: &Caller, input: &SearchInput) -> ApiResult<u64> {
-    let search = narrowed(state, caller, input)?;
+    let search = narrowed(state, caller, input).await?;
     state
         .store
         .count(&caller.organization_id, &search)
@@ -228,7 +275,7 @@ pub async fn facets(
             "`limit` must be between 1 and 1000.",
         ));
     }
-    let search = narrowed(state, caller, input)?;
+    let search = narrowed(state, caller, input).await?;
     state
         .store
         .facets(&caller.organization_id, &search, field, limit)

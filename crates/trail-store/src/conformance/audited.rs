@@ -144,6 +144,7 @@ pub async fn a_failed_audit_append_rolls_the_change_back(store: &dyn Store) {
         Change::PutOrgSettings(crate::OrgSettings {
             retention_days: 7,
             max_export_window_days: None,
+            event_type_validation: trail_core::catalogue::ValidationMode::Warn,
             updated_at: Some(Millis(5)),
         }),
     ];

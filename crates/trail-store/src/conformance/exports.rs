@@ -37,6 +37,7 @@ pub async fn org_settings_default_and_round_trip(store: &dyn Store) {
     let changed = OrgSettings {
         retention_days: 90,
         max_export_window_days: Some(92),
+        event_type_validation: trail_core::catalogue::ValidationMode::Warn,
         updated_at: Some(Millis(5_000)),
     };
     store.put_org_settings(&acme, &changed).await.unwrap();

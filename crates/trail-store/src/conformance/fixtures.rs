@@ -18,6 +18,7 @@ pub fn event(action: &str) -> NewEvent {
     let area = action.split('.').next().unwrap_or_default().to_owned();
     NewEvent {
         data: EventData {
+            trail: None,
             id: ids::new_event_id(),
             action: action.to_owned(),
             area,

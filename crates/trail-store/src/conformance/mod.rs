@@ -14,6 +14,7 @@ mod access;
 mod admin;
 mod append;
 mod audited;
+mod event_types;
 mod exports;
 pub mod fixtures;
 mod integrity;
@@ -28,6 +29,7 @@ pub use access::*;
 pub use admin::*;
 pub use append::*;
 pub use audited::*;
+pub use event_types::*;
 pub use exports::*;
 pub use integrity::*;
 pub use pages::*;
@@ -103,6 +105,10 @@ macro_rules! conformance_tests {
             a_failed_audit_append_rolls_the_change_back,
             a_failed_change_records_nothing,
             saved_views_lifecycle,
+            event_type_versions,
+            event_type_import_is_all_or_nothing,
+            action_stats_count_first_and_last_seen,
+            validation_mode_and_trail_added_fields_round_trip,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

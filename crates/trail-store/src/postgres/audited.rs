@@ -8,7 +8,7 @@ use deadpool_postgres::{Client, Transaction};
 use super::append::append_group;
 use super::error::db_error;
 use super::prepare::Prepared;
-use super::{access, admin, exports, retention, views};
+use super::{access, admin, event_types, exports, retention, views};
 use crate::audited::{AuditOf, AuditedChange, Change, Changed, refused};
 use crate::{Result, StoreError};
 
@@ -99,6 +99,20 @@ async fn apply_change(tx: &Transaction<'_>, org: &str, change: Change) -> Result
         Change::DeleteView { id } => {
             views::delete_view(tx, org, &id).await?;
             Changed::Done
+        }
+        Change::PutEventType { spec, at } => {
+            let (before, after) = event_types::put_event_type(tx, org, spec, at).await?;
+            Changed::EventType {
+                before: before.map(Box::new),
+                after: Box::new(after),
+            }
+        }
+        Change::DeleteEventType { action } => {
+            event_types::delete_event_type(tx, org, &action).await?;
+            Changed::Done
+        }
+        Change::ImportEventTypes { specs, replace, at } => {
+            Changed::EventTypes(event_types::import_event_types(tx, org, specs, replace, at).await?)
         }
         Change::Nothing => Changed::Done,
     })

@@ -4,6 +4,7 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 use trail_core::Millis;
+use trail_core::catalogue::ValidationMode;
 
 use super::error::{conflict_or, db_error};
 use crate::{ExportJob, ExportStatus, OrgSettings, Result, StoreError};
@@ -14,8 +15,8 @@ pub(super) async fn org_settings(
 ) -> Result<OrgSettings> {
     let row = client
         .query_opt(
-            "SELECT retention_days, max_export_window_days, updated_at FROM org_settings \
-             WHERE organization_id = $1",
+            "SELECT retention_days, max_export_window_days, updated_at, event_type_validation \
+             FROM org_settings WHERE organization_id = $1",
             &[&organization_id],
         )
         .await
@@ -26,6 +27,7 @@ pub(super) async fn org_settings(
             .get::<_, Option<i64>>(1)
             .map(|d| u32::try_from(d).unwrap_or(u32::MAX)),
         updated_at: Some(Millis(r.get(2))),
+        event_type_validation: ValidationMode::parse(r.get(3)).unwrap_or_default(),
     }))
 }
 
@@ -37,15 +39,17 @@ pub(super) async fn put_org_settings(
     client
         .execute(
             "INSERT INTO org_settings (organization_id, retention_days, max_export_window_days, \
-             updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (organization_id) DO UPDATE SET \
+             updated_at, event_type_validation) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (organization_id) DO UPDATE SET \
              retention_days = excluded.retention_days, \
              max_export_window_days = excluded.max_export_window_days, \
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, event_type_validation = excluded.event_type_validation",
             &[
                 &organization_id,
                 &i64::from(settings.retention_days),
                 &settings.max_export_window_days.map(i64::from),
                 &settings.updated_at.unwrap_or_else(Millis::now).0,
+                &settings.event_type_validation.as_str(),
             ],
         )
         .await

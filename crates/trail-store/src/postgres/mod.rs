@@ -9,6 +9,7 @@ mod audited;
 mod checkpoints;
 mod columns;
 mod error;
+mod event_types;
 mod exports;
 mod filter;
 mod matchers;
@@ -39,10 +40,12 @@ use trail_core::query::{Field, Search};
 use self::error::{db_error, pool_error};
 use self::prepare::Prepared;
 use self::sequencer::Sequencer;
+use trail_core::catalogue::EventType;
+
 use crate::{
-    ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus, FacetValue, LogHead,
-    Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role, SavedView, Session, Store,
-    StoreError, StoredCheckpoint, UncheckpointedLog, User,
+    ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus,
+    FacetValue, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role,
+    SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
 /// How a [`PostgresStore`] connects and groups writes.
@@ -545,6 +548,18 @@ impl Store for PostgresStore {
 
     async fn list_views(&self, organization_id: &str, owner: &str) -> Result<Vec<SavedView>> {
         views::list_views(&self.client().await?, organization_id, owner).await
+    }
+
+    async fn list_event_types(&self, organization_id: &str) -> Result<Vec<EventType>> {
+        event_types::list_event_types(&self.client().await?, organization_id).await
+    }
+
+    async fn get_event_type(&self, organization_id: &str, action: &str) -> Result<EventType> {
+        event_types::get_event_type(&self.client().await?, organization_id, action).await
+    }
+
+    async fn action_stats(&self, organization_id: &str) -> Result<Vec<ActionStats>> {
+        event_types::action_stats(&self.client().await?, organization_id).await
     }
 
     async fn delete_view(&self, organization_id: &str, id: &str) -> Result<()> {

@@ -25,6 +25,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (6, include_str!("../../migrations/postgres/0006_leases.sql")),
     (7, include_str!("../../migrations/postgres/0007_views.sql")),
+    (
+        8,
+        include_str!("../../migrations/postgres/0008_event_types.sql"),
+    ),
 ];
 
 /// The advisory lock key that serialises migrations ("trail" + 1 in ASCII).

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 
 use super::append::WriterState;
 use super::prepare::PreparedEvent;
-use super::{access, admin, exports, retention, views};
+use super::{access, admin, event_types, exports, retention, views};
 use crate::Result;
 use crate::audited::{AuditOf, AuditedChange, Change, Changed, refused};
 
@@ -91,6 +91,20 @@ fn apply_change(conn: &Connection, org: &str, change: Change) -> Result<Changed>
             views::delete_view(conn, org, &id)?;
             Changed::Done
         }
+        Change::PutEventType { spec, at } => {
+            let (before, after) = event_types::put_event_type(conn, org, spec, at)?;
+            Changed::EventType {
+                before: before.map(Box::new),
+                after: Box::new(after),
+            }
+        }
+        Change::DeleteEventType { action } => {
+            event_types::delete_event_type(conn, org, &action)?;
+            Changed::Done
+        }
+        Change::ImportEventTypes { specs, replace, at } => Changed::EventTypes(
+            event_types::import_event_types(conn, org, specs, replace, at)?,
+        ),
         Change::Nothing => Changed::Done,
     })
 }

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use rusqlite::types::{Value, ValueRef};
 use serde::{Deserialize, Serialize};
 use serde_json::Map;
-use trail_core::event::{Change, Context, EventData, Location, Resource};
+use trail_core::event::{Change, Context, EventData, Location, Resource, TrailAdded};
 
 const SERVER_ID_PREFIX: &str = "evt_";
 
@@ -75,6 +75,8 @@ pub(super) struct Body {
     pub changes: Vec<Change>,
     #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, serde_json::Value>>,
+    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
+    pub trail: Option<TrailAdded>,
 }
 
 /// `context` without the columns `ip` (unless not canonical) and `location.country`.
@@ -119,6 +121,7 @@ impl Body {
             context,
             changes: data.changes.clone(),
             metadata: data.metadata.clone(),
+            trail: data.trail.clone(),
         };
         let json = serde_json::to_string(&body).expect("bodies always serialize");
         ((json != "{}").then_some(json), ip_column)
@@ -135,6 +138,7 @@ impl Body {
         data.description = self.description;
         data.changes = self.changes;
         data.metadata = self.metadata;
+        data.trail = self.trail;
         data.context = self.context.map(|c| Context {
             ip: c.ip.or(ip),
             user_agent: c.user_agent,

@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use trail_core::Millis;
+use trail_core::catalogue::ValidationMode;
 
 use super::schema::internal;
 use crate::{ExportJob, ExportStatus, OrgSettings, Result, StoreError};
@@ -10,8 +11,8 @@ use crate::{ExportJob, ExportStatus, OrgSettings, Result, StoreError};
 pub(super) fn org_settings(conn: &Connection, organization_id: &str) -> Result<OrgSettings> {
     let row = conn
         .prepare_cached(
-            "SELECT retention_days, max_export_window_days, updated_at FROM org_settings \
-             WHERE organization_id = ?",
+            "SELECT retention_days, max_export_window_days, updated_at, event_type_validation \
+             FROM org_settings WHERE organization_id = ?",
         )
         .and_then(|mut s| {
             s.query_row([organization_id], |r| {
@@ -19,6 +20,8 @@ pub(super) fn org_settings(conn: &Connection, organization_id: &str) -> Result<O
                     retention_days: r.get(0)?,
                     max_export_window_days: r.get(1)?,
                     updated_at: Some(Millis(r.get(2)?)),
+                    event_type_validation: ValidationMode::parse(&r.get::<_, String>(3)?)
+                        .unwrap_or_default(),
                 })
             })
             .optional()
@@ -34,14 +37,17 @@ pub(super) fn put_org_settings(
 ) -> Result<()> {
     conn.execute(
         "INSERT INTO org_settings (organization_id, retention_days, max_export_window_days, \
-         updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (organization_id) DO UPDATE SET \
+         updated_at, event_type_validation) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (organization_id) DO UPDATE SET \
          retention_days = excluded.retention_days, \
-         max_export_window_days = excluded.max_export_window_days, updated_at = excluded.updated_at",
+         max_export_window_days = excluded.max_export_window_days, updated_at = excluded.updated_at, \
+         event_type_validation = excluded.event_type_validation",
         params![
             organization_id,
             settings.retention_days,
             settings.max_export_window_days,
-            settings.updated_at.unwrap_or_else(Millis::now).0
+            settings.updated_at.unwrap_or_else(Millis::now).0,
+            settings.event_type_validation.as_str()
         ],
     )
     .map(drop)

@@ -15,6 +15,7 @@ mod audited;
 pub mod backup;
 mod checkpoints;
 mod columns;
+mod event_types;
 mod exports;
 mod matchers;
 mod prepare;
@@ -45,10 +46,12 @@ use trail_core::{Millis, ids};
 use self::prepare::PreparedEvent;
 use self::read::Readers;
 use self::writer::{AdminJob, Job};
+use trail_core::catalogue::EventType;
+
 use crate::{
-    ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus, FacetValue, LogHead,
-    Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role, SavedView, Session, Store,
-    StoreError, StoredCheckpoint, UncheckpointedLog, User,
+    ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus,
+    FacetValue, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role,
+    SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
 /// Tuning knobs; the defaults suit a small server.
@@ -643,6 +646,30 @@ impl Store for SqliteStore {
         let (org, owner) = (organization_id.to_owned(), owner.to_owned());
         self.read("get", move |_, conn| views::list_views(conn, &org, &owner))
             .await
+    }
+
+    async fn list_event_types(&self, organization_id: &str) -> Result<Vec<EventType>> {
+        let org = organization_id.to_owned();
+        self.read("get", move |_, conn| {
+            event_types::list_event_types(conn, &org)
+        })
+        .await
+    }
+
+    async fn get_event_type(&self, organization_id: &str, action: &str) -> Result<EventType> {
+        let (org, action) = (organization_id.to_owned(), action.to_owned());
+        self.read("get", move |_, conn| {
+            event_types::get_event_type(conn, &org, &action)
+        })
+        .await
+    }
+
+    async fn action_stats(&self, organization_id: &str) -> Result<Vec<ActionStats>> {
+        let org = organization_id.to_owned();
+        self.read("facets", move |_, conn| {
+            event_types::action_stats(conn, &org)
+        })
+        .await
     }
 
     async fn delete_view(&self, organization_id: &str, id: &str) -> Result<()> {

@@ -60,6 +60,7 @@ pub(super) fn build_event(
     let ip: Option<Vec<u8>> = row.get(18)?;
     let body = Body::decode(row.get_ref(19)?.as_str_or_null()?).map_err(|_| bad(19, "body"))?;
     let mut data = EventData {
+        trail: None,
         id,
         action: required(5)?,
         area: required(6)?,

@@ -24,6 +24,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (6, include_str!("../../migrations/sqlite/0006_leases.sql")),
     (7, include_str!("../../migrations/sqlite/0007_views.sql")),
+    (
+        8,
+        include_str!("../../migrations/sqlite/0008_event_types.sql"),
+    ),
 ];
 
 /// Opens the writer's connection and brings the schema up to date.

@@ -7,7 +7,8 @@ use trail_core::Millis;
 use super::schema::internal;
 use crate::{Result, SavedView, StoreError};
 
-fn org_key(conn: &Connection, organization_id: &str) -> Result<i64> {
+/// The internal key of an organization (`NotFound` for an unknown one).
+pub(super) fn org_key(conn: &Connection, organization_id: &str) -> Result<i64> {
     conn.prepare_cached("SELECT org FROM organizations WHERE id = ?")
         .and_then(|mut s| s.query_row([organization_id], |r| r.get(0)).optional())
         .map_err(internal)?

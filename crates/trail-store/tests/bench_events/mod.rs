@@ -35,6 +35,7 @@ pub fn typical(r: u64, occurred_at: Millis) -> NewEvent {
     let occurred_at = occurred_at.plus_ms(-((r % 60_000) as i64));
     NewEvent {
         data: EventData {
+            trail: None,
             id: ids::new_event_id(),
             action: action.into(),
             area: action.split('.').next().unwrap().into(),

@@ -54,7 +54,7 @@ export async function openDetail(ctx, id, { onClose } = {}) {
     return;
   }
   if (shownId !== id) return;
-  panel.querySelector('h2').textContent = actionLabel(event.action);
+  panel.querySelector('h2').textContent = event.display?.label || actionLabel(event.action);
   const filterButton = (text, field, value) => (value === undefined || value === null || value === ''
     ? h('span', { class: 'muted', text: '—' })
     : h('button', { type: 'button', class: 'value', title: `Filter by ${field}: ${value}`, onclick: () => addFilter(ctx, { field, value: String(value) }) }, String(text)));
@@ -63,6 +63,7 @@ export async function openDetail(ctx, id, { onClose } = {}) {
   const context = event.context || {};
   const rows = [
     ['Action', filterButton(event.action, 'action', event.action)],
+    ['Summary', event.display?.text || '—'],
     ['Description', event.description || '—'],
     ['Outcome', filterButton(event.outcome, 'outcome', event.outcome)],
     ['Actor', h('span', {},

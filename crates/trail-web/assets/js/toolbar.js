@@ -100,18 +100,26 @@ export function createToolbar(ctx) {
       ...options.map(([value, text]) => h('option', { value, text })));
   }
 
+  // Actions grouped by their catalogue area (`area_label`), each shown by its label; an area whose
+  // actions share one first segment also offers "All <area> actions" (`segment.*`).
   function fillActions(values) {
     const byArea = new Map();
-    for (const { value } of values) {
-      const group = value.split('.')[0];
-      if (!byArea.has(group)) byArea.set(group, []);
-      byArea.get(group).push(value);
+    for (const v of values) {
+      const area = v.area || v.value.split('.')[0];
+      if (!byArea.has(area)) byArea.set(area, { label: v.area_label || area, actions: [] });
+      byArea.get(area).actions.push(v);
     }
     action.replaceChildren(h('option', { value: '', text: t('All actions') }));
-    for (const [group, actions] of [...byArea].sort()) {
-      action.append(h('optgroup', { label: group },
-        h('option', { value: `${group}.*`, text: `All ${group} actions` }),
-        actions.sort().map((a) => h('option', { value: a, text: actionLabel(a) }))));
+    const groups = [...byArea.values()].sort((a, b) => a.label.localeCompare(b.label));
+    for (const group of groups) {
+      const text = (v) => v.label || actionLabel(v.value);
+      const prefixes = new Set(group.actions.map((v) => v.value.split('.')[0]));
+      const all = prefixes.size === 1
+        ? [h('option', { value: `${[...prefixes][0]}.*`, text: `All ${group.label} actions` })]
+        : [];
+      action.append(h('optgroup', { label: group.label }, ...all,
+        ...group.actions.sort((a, b) => text(a).localeCompare(text(b)))
+          .map((v) => h('option', { value: v.value, text: text(v), title: v.value }))));
     }
   }
 

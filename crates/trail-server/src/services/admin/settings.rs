@@ -2,6 +2,7 @@
 //! cover; a change records `trail.settings.updated` with what changed.
 
 use trail_core::FieldError;
+use trail_core::catalogue::ValidationMode;
 use trail_store::{Change, OrgSettings};
 
 use crate::access::{Permission, Scope};
@@ -18,6 +19,8 @@ pub const MAX_DAYS: u32 = 36_500;
 pub struct SettingsChange {
     pub retention_days: Option<u32>,
     pub max_export_window_days: Option<Option<u32>>,
+    /// `off`, `warn` or `enforce` (checked here, so that a bad value names its field).
+    pub event_type_validation: Option<String>,
 }
 
 /// The organization's settings (the `exports` scope).
@@ -48,6 +51,22 @@ pub async fn update(
         "max_export_window_days",
         change.max_export_window_days.flatten(),
     );
+    let mode = match change.event_type_validation.as_deref() {
+        Some(text) => {
+            match ValidationMode::parse(text) {
+                Some(mode) => Some(mode),
+                None => {
+                    errors.push(FieldError::new(
+                    "event_type_validation",
+                    "one_of",
+                    format!("`event_type_validation` must be `off`, `warn` or `enforce`, not {text:?}."),
+                ));
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
     }
@@ -59,6 +78,9 @@ pub async fn update(
     }
     if let Some(window) = change.max_export_window_days {
         settings.max_export_window_days = window;
+    }
+    if let Some(mode) = mode {
+        settings.event_type_validation = mode;
     }
     settings.updated_at = Some(state.clock.now());
     let mut entry = Entry::new(
@@ -79,10 +101,19 @@ pub async fn update(
             settings.max_export_window_days,
         );
     }
+    if before.event_type_validation != settings.event_type_validation {
+        entry = entry.change(
+            "event_type_validation",
+            before.event_type_validation.as_str(),
+            settings.event_type_validation.as_str(),
+        );
+    }
     let stored = Change::PutOrgSettings(settings.clone());
-    audit::change(state, &caller.principal, &caller.meta, org, stored, |_| {
+    let changed = audit::change(state, &caller.principal, &caller.meta, org, stored, |_| {
         Some(entry)
     })
-    .await?;
+    .await;
+    state.catalogues.invalidate(org);
+    changed?;
     Ok(settings)
 }
