@@ -135,6 +135,8 @@ pub struct Report {
     pub size: Option<SizeFigures>,
     pub verify: Option<VerifyFigures>,
     pub postgres: Option<PostgresFigures>,
+    /// The index-placement prototype (`--index-placement`).
+    pub placement: Option<super::placement::Figures>,
 }
 
 fn thousands(n: f64) -> String {

@@ -17,6 +17,7 @@ mod audited;
 mod exports;
 pub mod fixtures;
 mod integrity;
+mod model;
 mod pages;
 pub mod postgres_db;
 mod retention;
@@ -30,6 +31,7 @@ pub use append::*;
 pub use audited::*;
 pub use exports::*;
 pub use integrity::*;
+pub use model::*;
 pub use pages::*;
 pub use retention::*;
 pub use search::*;
@@ -103,6 +105,7 @@ macro_rules! conformance_tests {
             a_failed_audit_append_rolls_the_change_back,
             a_failed_change_records_nothing,
             saved_views_lifecycle,
+            search_count_and_facets_match_a_model,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
