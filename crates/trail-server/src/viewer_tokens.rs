@@ -47,7 +47,7 @@ pub struct ViewerClaims {
     pub viewer: Option<ViewerIdentity>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ViewerIdentity {
     pub id: String,

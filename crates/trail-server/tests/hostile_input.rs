@@ -355,5 +355,37 @@ async fn a_route_that_sets_its_own_policy_keeps_it() {
     assert_eq!(response.headers()["x-frame-options"], "DENY");
 }
 
+/// A page whose own policy allows framing (the embeddable viewer) does not also get
+/// `X-Frame-Options: DENY`, which would forbid what the policy allows in older browsers.
+#[tokio::test]
+async fn a_page_that_may_be_framed_gets_no_frame_denial() {
+    use axum::response::IntoResponse;
+    use tower::ServiceExt;
+    let page = |policy: &'static str| {
+        axum::routing::get(move || async move {
+            ([("content-security-policy", policy)], "page").into_response()
+        })
+    };
+    let router = axum::Router::new()
+        .route(
+            "/embed",
+            page("default-src 'self'; frame-ancestors 'self' https://app.example"),
+        )
+        .route("/app", page("default-src 'self'; frame-ancestors 'none'"))
+        .layer(axum::middleware::from_fn(
+            trail_server::http::headers::middleware,
+        ));
+    let get = |uri: &'static str| {
+        router
+            .clone()
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+    };
+    let embed = get("/embed").await.unwrap();
+    assert!(!embed.headers().contains_key("x-frame-options"));
+    assert_eq!(embed.headers()["x-content-type-options"], "nosniff");
+    let app = get("/app").await.unwrap();
+    assert_eq!(app.headers()["x-frame-options"], "DENY");
+}
+
 #[allow(dead_code)]
 fn _backend_is_used(_: Backend) {}

@@ -219,8 +219,28 @@ await check('an event opens with every field, its changes and a verified proof',
   const panel = page.getByRole('complementary');
   await panel.getByRole('heading', { name: 'Member role changed' }).waitFor({ timeout: T });
   await panel.getByRole('table').getByText('Developer').waitFor({ timeout: T });
-  await panel.locator('.verified').waitFor({ timeout: T });
-  assert((await panel.locator('.verified').innerText()).includes('Verified'), 'verified');
+  await panel.locator('.verified, .not-verified').first().waitFor({ timeout: T });
+  const integrity = await panel.locator('.verified, .not-verified').first().innerText();
+  assert(integrity.startsWith('Verified'), `integrity: ${integrity}`);
+  // The checkpoint's signature was checked against the key the log publishes.
+  const vkey = (await (await fetch(`${BASE}/v1/log/public-key`)).text()).trim().split('\n')[0];
+  const signedBy = await panel.getByText('Signed by').innerText();
+  assert(signedBy.includes(vkey.split('+').slice(0, 2).join('+')), `${signedBy} vs ${vkey}`);
+  // The same check refuses an altered note and another key.
+  const outcomes = await page.evaluate(async (key) => {
+    const proof = await import(document.querySelector('script[src$="/js/main.js"]').src.replace('/main.js', '/proof.js'));
+    const note = await (await fetch('/v1/log/checkpoint')).text();
+    const keys = [proof.parseVerifierKey(key)];
+    const lines = note.split('\n');
+    const altered = [lines[0], String(Number(lines[1]) + 1), ...lines.slice(2)].join('\n');
+    const other = proof.parseVerifierKey(`${key.split('+')[0]}+${key.split('+')[1]}+${btoa(String.fromCharCode(1, ...new Uint8Array(32).fill(7)))}`);
+    return [
+      Boolean(await proof.checkSignature(note, keys)),
+      Boolean(await proof.checkSignature(altered, keys)),
+      Boolean(await proof.checkSignature(note, [other])),
+    ];
+  }, vkey);
+  assert(JSON.stringify(outcomes) === '[true,false,false]', `signature checks ${outcomes}`);
   assert(page.url().includes('event=evt_'), 'the open event is in the URL');
   await shot(page, 'detail');
   await page.keyboard.press('Escape');
@@ -377,6 +397,28 @@ await check('the embedded viewer shows what its token allows, in the host’s co
   await ctx3.close();
 });
 
+await check('an expired viewer token in a host page: a clear message and a message to the host', async () => {
+  const minted = await api.post('/v1/viewer-tokens', { organization_id: ORG, expires_in: 1, viewer: { id: 'u_2', name: 'Late Viewer' } });
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
+  const ctx5 = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const p = await ctx5.newPage();
+  // A host page on the same origin (frame-ancestors 'self'), served by the test itself.
+  await p.route(`${BASE}/host-page`, (route) => route.fulfill({
+    contentType: 'text/html',
+    body: `<!doctype html><title>Host</title><script>window.messages = []; addEventListener('message', (e) => messages.push(e.data));</script>
+      <iframe title="Activity" width="900" height="600" src="/embed?token=${encodeURIComponent(minted.token)}"></iframe>`,
+  }));
+  const response = await p.request.get(`${BASE}/embed`);
+  assert(!('x-frame-options' in response.headers()), `/embed sends X-Frame-Options ${response.headers()['x-frame-options']}`);
+  await p.goto(`${BASE}/host-page`);
+  const frame = p.frameLocator('iframe');
+  await frame.getByRole('heading', { name: 'This view has expired' }).waitFor({ timeout: T });
+  const text = await frame.locator('[role=alert]').innerText();
+  assert(/expired/i.test(text), `message: ${text}`);
+  await p.waitForFunction(() => window.messages.some((m) => m && m.type === 'trail:token-expired'), null, { timeout: T });
+  await ctx5.close();
+});
+
 await check('390 px wide: readable, no sideways scrolling of the page', async () => {
   const ctx4 = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
   const p = await ctx4.newPage();
@@ -397,6 +439,15 @@ await check('time to the first rows, against the search API’s own time (report
       const search = performance.getEntriesByType('resource').find((e) => e.name.includes('/v1/events?'));
       return { page: window.__firstRow, api: search ? search.responseEnd - search.requestStart : NaN };
     }));
+  }
+  if (process.env.TRAIL_WATERFALL) {
+    // Where the time goes on the last load: each request's start and end after navigation.
+    const rows = await page.evaluate(() => [
+      ...performance.getEntriesByType('navigation').map((e) => ['document', 0, e.responseEnd, e.domInteractive]),
+      ...performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), e.startTime, e.responseEnd]),
+      ['first row', window.__firstRow, window.__firstRow],
+    ]);
+    for (const [name, start, end, extra] of rows) console.log(`waterfall: ${start.toFixed(1).padStart(7)} ${end.toFixed(1).padStart(7)} ${name}${extra ? ` (interactive ${extra.toFixed(1)})` : ''}`);
   }
   const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const pageMs = median(samples.map((x) => x.page));

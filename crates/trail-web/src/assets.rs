@@ -27,6 +27,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 pub const ASSETS: &[Asset] = &[
     asset!("app.css", "text/css; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
+    asset!("js/boot.js", JS),
     asset!("js/main.js", JS),
     asset!("js/api.js", JS),
     asset!("js/dom.js", JS),

@@ -19,6 +19,9 @@ const DAY_MS: i64 = 86_400_000;
 /// Longest job name.
 pub const MAX_NAME_CHARS: usize = 200;
 
+/// Most rows in one part of a split export (the OpenAPI document states the same bound).
+pub const MAX_ROWS_PER_FILE: u64 = 1_000_000_000;
+
 /// The body of `POST /v1/exports`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -26,9 +29,10 @@ pub struct ExportRequest {
     /// Required with the operator credential.
     pub organization_id: Option<String>,
     /// Shown in the Export History [default: "Export <date>"].
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     /// `csv` (default), `json` or `ndjson`.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::routes::values::FormatValue>, inline)]
     pub format: Option<ExportFormat>,
     /// Query language, as for search.
     pub q: Option<String>,
@@ -36,11 +40,13 @@ pub struct ExportRequest {
     #[schema(value_type = Option<Vec<Object>>)]
     pub filters: Option<Vec<StructuredFilter>>,
     /// `last_30_days` (default without `from`/`to`), `last_90_days` or `custom`.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::routes::values::TimeFrameValue>, inline)]
     pub time_frame: Option<TimeFrame>,
     /// With `custom`: inclusive start (RFC 3339, a date, or relative like `30d`).
+    #[schema(min_length = 1)]
     pub from: Option<String>,
     /// With `custom`: exclusive end [default: now].
+    #[schema(min_length = 1)]
     pub to: Option<String>,
     /// Compress the file (gzip; inside a zip, deflate).
     #[serde(default)]
@@ -50,6 +56,7 @@ pub struct ExportRequest {
     #[serde(default)]
     pub verifiable: bool,
     /// Split into numbered parts of at most this many rows, in one zip.
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub rows_per_file: Option<u64>,
 }
 
@@ -241,11 +248,11 @@ pub fn resolve(
         ));
     }
     match request.rows_per_file {
-        Some(0) => {
+        Some(rows) if !(1..=MAX_ROWS_PER_FILE).contains(&rows) => {
             return Err(ApiError::invalid_field(
                 "rows_per_file",
                 "range",
-                "`rows_per_file` must be at least 1.",
+                format!("`rows_per_file` must be 1 to {MAX_ROWS_PER_FILE}."),
             ));
         }
         Some(_) if request.verifiable => {

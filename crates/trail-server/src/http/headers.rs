@@ -25,12 +25,32 @@ const DEFAULTS: [(HeaderName, &str); 5] = [
 pub async fn middleware(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    let framable = allows_framing(headers.get(header::CONTENT_SECURITY_POLICY));
     for (name, value) in DEFAULTS {
+        if name == header::X_FRAME_OPTIONS && framable {
+            continue;
+        }
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));
         }
     }
     response
+}
+
+/// Whether a response's own policy lets other pages frame it (`frame-ancestors` other than
+/// `'none'`, as the embeddable viewer's does). `X-Frame-Options: DENY` would then contradict it:
+/// browsers that know CSP ignore it, older ones would refuse the frame the operator allowed.
+fn allows_framing(policy: Option<&HeaderValue>) -> bool {
+    let Some(policy) = policy.and_then(|p| p.to_str().ok()) else {
+        return false;
+    };
+    policy.split(';').any(|directive| {
+        let mut words = directive.split_whitespace();
+        words
+            .next()
+            .is_some_and(|name| name.eq_ignore_ascii_case("frame-ancestors"))
+            && words.any(|source| source != "'none'")
+    })
 }
 
 /// The CORS layer for `origins`, or `None` when the list is empty (CORS off: browsers refuse

@@ -29,8 +29,11 @@ const SHOWN_PREFIX_LEN: usize = 12;
 pub struct CreateApiKey {
     /// Omit with the operator credential to create an instance-level key.
     organization_id: Option<String>,
+    /// 1–200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
     /// Any of `events:write`, `events:read`, `exports`, `admin`.
+    #[schema(value_type = Vec<super::values::ScopeValue>, inline)]
     scopes: Vec<String>,
     /// RFC 3339; the key stops working then.
     #[schema(value_type = Option<String>)]

@@ -17,7 +17,7 @@ use trail_core::query::{Order, Search, SortKey, StructuredFilter};
 use trail_store::{Appended, FacetValue};
 use utoipa::{IntoParams, ToSchema};
 
-use super::ErrorBody;
+use super::{ErrorBody, values};
 use crate::access::Scope;
 use crate::audit::RequestMeta;
 use crate::auth::Principal;
@@ -98,26 +98,34 @@ pub struct SearchParams {
     pub(crate) organization_id: Option<String>,
     /// Query language, e.g. `actor:alice action:member.* -source:api`.
     q: Option<String>,
-    /// Inclusive lower bound on `occurred_at`: RFC 3339, a date, or relative (`30d`, `12h`).
+    /// Inclusive lower bound on `occurred_at`: RFC 3339, a date, `now`, or relative (`30d`, `12h`).
+    #[param(min_length = 1)]
+    #[schema(min_length = 1)]
     from: Option<String>,
     /// Exclusive upper bound on `occurred_at`, same forms as `from`.
+    #[param(min_length = 1)]
+    #[schema(min_length = 1)]
     to: Option<String>,
     /// Page size, 1–1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
+    #[schema(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     /// `next_cursor` of the previous page.
+    #[param(min_length = 1)]
+    #[schema(min_length = 1)]
     cursor: Option<String>,
     /// `desc` (newest first, default) or `asc`.
-    #[param(value_type = Option<String>)]
-    #[schema(value_type = Option<String>)]
+    #[param(value_type = Option<values::OrderValue>, inline)]
+    #[schema(value_type = Option<values::OrderValue>, inline)]
     order: Option<Order>,
     /// `occurred_at` (default) or `seq` (the log's order; use with `order=asc` to poll without missing late events).
-    #[param(value_type = Option<String>)]
-    #[schema(value_type = Option<String>)]
+    #[param(value_type = Option<values::SortValue>, inline)]
+    #[schema(value_type = Option<values::SortValue>, inline)]
     sort: Option<SortKey>,
     /// `csv`, `json` or `ndjson`: download every matching event as one file (streamed, no row
     /// cap; `limit` is ignored) instead of a page of JSON.
-    #[param(value_type = Option<String>)]
-    #[schema(value_type = Option<String>)]
+    #[param(value_type = Option<values::FormatValue>, inline)]
+    #[schema(value_type = Option<values::FormatValue>, inline)]
     format: Option<ExportFormat>,
     /// POST only: structured `{"field", "op", "value"}` rows, ANDed with `q`.
     #[param(ignore)]
@@ -266,11 +274,15 @@ pub struct FacetParams {
     )]
     organization_id: Option<String>,
     /// One of `action`, `area`, `actor.id`, `actor.email`, `actor.role`, `actor.type`, `source`, `outcome`, `country`.
+    #[param(value_type = values::FacetFieldValue, inline, required = true)]
     field: Option<String>,
     /// How many values, 1–1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     q: Option<String>,
+    #[param(min_length = 1)]
     from: Option<String>,
+    #[param(min_length = 1)]
     to: Option<String>,
 }
 

@@ -24,8 +24,11 @@ use crate::state::AppState;
 pub struct CreateMember {
     /// Required with the operator credential.
     organization_id: Option<String>,
+    /// An email address (`local@domain`, at most 254 characters).
+    #[schema(max_length = 254, pattern = "^\\s*[^@\\s]+@[^@\\s]+\\s*$")]
     email: String,
     /// 1–200 characters (ignored when the account exists).
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
     /// `owner`, `admin`, `security_manager`, `security_analyst`, `member` or a custom role's id.
     role: String,

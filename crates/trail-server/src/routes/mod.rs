@@ -14,6 +14,7 @@ pub mod session_audit;
 pub mod sessions;
 pub mod settings;
 pub mod stream;
+pub mod values;
 pub mod viewer_tokens;
 pub mod views;
 

@@ -24,9 +24,11 @@ use crate::state::AppState;
 pub struct CreateRole {
     organization_id: Option<String>,
     /// 1–100 characters, unique in the organization.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     name: String,
     /// Any of `events:read`, `events:read_own`, `events:export`, `streams:manage`,
     /// `members:manage`, `api_keys:manage`, `settings:manage`, `event_types:manage`.
+    #[schema(value_type = Vec<super::values::PermissionValue>, inline)]
     permissions: Vec<String>,
 }
 

@@ -50,10 +50,11 @@ pub struct SettingsPatch {
     /// Required with the operator credential.
     organization_id: Option<String>,
     /// 1–36500.
+    #[schema(minimum = 1, maximum = 36500)]
     retention_days: Option<u32>,
     /// 1–36500, or `null` to remove the limit.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 36500)]
     max_export_window_days: Option<Option<u32>>,
 }
 

@@ -19,9 +19,26 @@ use crate::state::AppState;
 /// `limit`, `cursor`, `order`, `sort` and `format` are not used). Resume with the
 /// `Last-Event-ID` header (the last `seq` received); without it the stream starts with events
 /// appended after the request.
+/// One server-sent event of the stream, as the OpenAPI document describes each message.
+#[derive(utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "documentation type: utoipa reads its fields, the route writes SSE text"
+)]
+pub struct SseMessage {
+    /// `events`, or `close` when the server ends the stream.
+    event: Option<String>,
+    /// The `seq` of the last event in `data`.
+    id: Option<String>,
+    /// A JSON array of events (`events`) or `{"reason"}` (`close`).
+    data: Option<String>,
+    /// Milliseconds before a client reconnects.
+    retry: Option<u64>,
+}
+
 #[utoipa::path(get, path = "/v1/events/stream", tag = "events", params(SearchParams,
         ("Last-Event-ID" = Option<u64>, Header, description = "The `seq` of the last event received; the stream resumes after it")),
-    responses((status = 200, content_type = "text/event-stream", body = String,
+    responses((status = 200, content_type = "text/event-stream", body = SseMessage,
             description = "`event: events` messages with `id` = last seq and `data` = JSON array of events; `: heartbeat` comments; a final `event: close` with `reason` when the server drops the stream"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn stream(

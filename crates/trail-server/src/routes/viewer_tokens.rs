@@ -23,18 +23,19 @@ use crate::viewer_tokens::ViewerIdentity;
 pub struct CreateViewerToken {
     organization_id: Option<String>,
     /// Lifetime in seconds, 1–86400 (default 3600).
+    #[schema(minimum = 1, maximum = 86400)]
     expires_in: Option<u64>,
     /// Only events whose `actor.id` is this.
     actor: Option<String>,
     /// Only events whose `resource.id` is this.
     resource: Option<String>,
     /// Only events of these areas.
+    #[schema(min_items = 1, value_type = Option<Vec<super::values::NonEmpty>>, inline)]
     areas: Option<Vec<String>>,
     /// Whether the viewer may also export (default false).
     #[serde(default)]
     export: bool,
     /// Who will be viewing (`{"id", "name", "email"}`), recorded as the actor of their reads.
-    #[schema(value_type = Option<Object>)]
     viewer: Option<ViewerIdentity>,
 }
 

@@ -35,6 +35,7 @@ pub struct ViewBody {
     /// Required with the operator credential.
     organization_id: Option<String>,
     /// 1–200 characters (required to create).
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: Option<String>,
     /// Shown to every member of the organization [default: false, personal].
     shared: Option<bool>,

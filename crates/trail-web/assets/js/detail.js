@@ -4,7 +4,7 @@
 import { get } from './api.js';
 import { announce, h, mount, uid } from './dom.js';
 import { absoluteTime, actionLabel, locationLabel, relativeTime, sourceLabel } from './format.js';
-import { verifyEvent } from './proof.js';
+import { parseVerifierKey, verifyEvent } from './proof.js';
 import { addFilter } from './log_view.js';
 
 let panel = null;
@@ -117,13 +117,19 @@ function show(value) {
 async function checkIntegrity(event, el) {
   try {
     let note = null;
+    let keys = [];
     if (event.proof) {
-      note = await get('/v1/log/checkpoint', { size: event.proof.tree_size }, { raw: true }).then((r) => r.text());
+      [note, keys] = await Promise.all([
+        get('/v1/log/checkpoint', { size: event.proof.tree_size }, { raw: true }).then((r) => r.text()),
+        get('/v1/log/public-key', {}, { raw: true }).then((r) => r.text())
+          .then((text) => text.split('\n').map(parseVerifierKey).filter(Boolean)),
+      ]);
     }
-    const result = await verifyEvent(event, note);
+    const result = await verifyEvent(event, note, keys);
     if (result.verified) {
       mount(el, h('p', { class: 'verified' }, h('strong', { text: 'Verified' }),
-        ` — included in the signed log of ${result.treeSize} events (checked in this browser with SHA-256).`),
+        ` — included in the signed log of ${result.treeSize} events (checked in this browser: SHA-256 proof, Ed25519 signature).`),
+      h('p', { class: 'muted small mono', text: `Signed by ${result.signer}` }),
       h('p', { class: 'muted small mono', text: `Root ${result.root}` }));
     } else {
       mount(el, h('p', { class: result.pending ? 'pending' : 'not-verified' },

@@ -4,8 +4,8 @@
 import { ApiError, get } from './api.js';
 import { announce, h, mount } from './dom.js';
 import { t } from './i18n.js';
-import { composeQuery } from './query.js';
-import { RANGES, timeBounds } from './url_state.js';
+import { RANGES } from './url_state.js';
+import { PAGE_SIZE, firstPageKey, prefetchedOr, searchParams } from './boot.js';
 import { number } from './format.js';
 import { createToolbar } from './toolbar.js';
 import { createTable } from './table.js';
@@ -15,14 +15,6 @@ import { openExportDialog } from './export.js';
 import { createLive } from './live.js';
 import { createViewsBar } from './views.js';
 import { createDisplayControl } from './display.js';
-
-const PAGE_SIZE = 50;
-
-/** The search parameters of the current state (what search, count, histogram, stream and export share). */
-export function searchParams(state) {
-  const q = composeQuery(state);
-  return { q: q || undefined, ...timeBounds(state) };
-}
 
 export function renderLog(ctx, container) {
   let cursor = null;
@@ -82,7 +74,10 @@ export function renderLog(ctx, container) {
     more.disabled = true;
     loading = (async () => {
       try {
-        const page = await get('/v1/events', { ...searchParams(ctx.state), limit: PAGE_SIZE, cursor });
+        const params = searchParams(ctx.state);
+        const fetchPage = () => get('/v1/events', { ...params, limit: PAGE_SIZE, cursor });
+        // The first page of the first view may already be on its way (boot.js).
+        const page = await (cursor ? fetchPage() : prefetchedOr(firstPageKey('page', params), fetchPage));
         if (mine !== generation) return;
         table.append(page.events);
         cursor = page.next_cursor;
@@ -125,7 +120,7 @@ export function renderLog(ctx, container) {
     // The first page goes first: the count and the histogram (up to 60 counts) follow it, so
     // they never queue in front of the rows.
     const firstPage = loadPage();
-    const counting = get('/v1/events/count', params).then((answer) => {
+    const counting = prefetchedOr(firstPageKey('count', params), () => get('/v1/events/count', params)).then((answer) => {
       if (mine !== generation) return;
       countText.textContent = `${number(answer.count)} ${answer.count === 1 ? 'event' : 'events'}`;
       announce(countText.textContent);

@@ -7,6 +7,7 @@ import { showSignIn } from './signin.js';
 import { startShell } from './shell.js';
 import { startEmbed } from './embed.js';
 import { setTimeSettings } from './format.js';
+import { takePrefetched } from './boot.js';
 
 function main() {
   const el = document.getElementById('main');
@@ -45,7 +46,7 @@ async function startApp() {
   }
   let me;
   try {
-    me = await get('/v1/me');
+    me = await (takePrefetched('me') || get('/v1/me'));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       showSignIn(main(), { onSignedIn: startApp });

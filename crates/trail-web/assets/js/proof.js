@@ -1,6 +1,7 @@
 // Checks an event's integrity in the browser with WebCrypto: its leaf hash (SHA-256 of 0x00 and
-// the RFC 8785 canonical JSON of the event without `hash`, `proof` and `display`), and its
-// RFC 9162 inclusion proof against the root of the signed checkpoint of that tree size.
+// the RFC 8785 canonical JSON of the event without `hash`, `proof` and `display`), its RFC 9162
+// inclusion proof against the root of the checkpoint of that tree size, and the checkpoint's
+// Ed25519 signature (C2SP signed note) by one of the log's verifier keys.
 
 const encoder = new TextEncoder();
 
@@ -88,11 +89,56 @@ function equal(a, b) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/** `{name, id, key}` from a verifier key `name+hex8(key ID)+base64(0x01 ‖ Ed25519 public key)`. */
+export function parseVerifierKey(vkey) {
+  // base64 has '+' in its alphabet: only the first two '+' separate fields.
+  const match = /^([^+\s]+)\+([0-9a-f]{8})\+(\S+)$/.exec(vkey.trim());
+  if (!match) return null;
+  const [, name, idHex, encoded] = match;
+  let bytes;
+  try {
+    bytes = base64ToBytes(encoded);
+  } catch {
+    return null;
+  }
+  if (bytes.length !== 33 || bytes[0] !== 1) return null;
+  return { name, id: hexToBytes(idHex), key: bytes.slice(1) };
+}
+
 /**
- * Verifies `event` (with its `proof`) against `checkpointNote`.
- * Resolves to `{verified, reason, treeSize}`.
+ * Checks a C2SP signed note against verifier keys. Resolves to the key (`{name, id}`) whose
+ * signature verifies, or null. A signature line is `— <name> base64(key ID ‖ signature)`; the
+ * signed message is the note's text up to and including the newline before the blank line.
  */
-export async function verifyEvent(event, checkpointNote) {
+export async function checkSignature(note, verifierKeys) {
+  const end = note.indexOf('\n\n');
+  if (end < 0) return null;
+  const message = encoder.encode(note.slice(0, end + 1));
+  const lines = note.slice(end + 2).split('\n').filter(Boolean);
+  for (const vkey of verifierKeys) {
+    for (const line of lines) {
+      const match = /^\u2014 (\S+) (\S+)$/.exec(line);
+      if (!match || match[1] !== vkey.name) continue;
+      let raw;
+      try {
+        raw = base64ToBytes(match[2]);
+      } catch {
+        continue;
+      }
+      if (raw.length !== 68 || !equal(raw.slice(0, 4), vkey.id)) continue;
+      const key = await crypto.subtle.importKey('raw', vkey.key, { name: 'Ed25519' }, false, ['verify']);
+      if (await crypto.subtle.verify({ name: 'Ed25519' }, key, raw.slice(4), message)) return vkey;
+    }
+  }
+  return null;
+}
+
+/**
+ * Verifies `event` (with its `proof`) against `checkpointNote`, whose signature must verify with
+ * one of `verifierKeys` (from `parseVerifierKey`).
+ * Resolves to `{verified, reason, treeSize, signer}`.
+ */
+export async function verifyEvent(event, checkpointNote, verifierKeys = []) {
   const leaf = await leafHash(event);
   if (bytesToHex(leaf) !== event.hash) {
     return { verified: false, reason: 'The event’s content does not match its hash.' };
@@ -100,11 +146,13 @@ export async function verifyEvent(event, checkpointNote) {
   const proof = event.proof;
   if (!proof) return { verified: false, pending: true, reason: 'No signed checkpoint covers this event yet; Trail signs one within a minute.' };
   if (proof.leaf_hash !== event.hash) return { verified: false, reason: 'The proof is for another event.' };
+  const signer = await checkSignature(checkpointNote, verifierKeys);
+  if (!signer) return { verified: false, reason: 'The checkpoint is not signed by the log’s public key.', treeSize: proof.tree_size };
   const checkpoint = parseCheckpoint(checkpointNote);
   if (checkpoint.size !== proof.tree_size) return { verified: false, reason: 'The checkpoint is of another tree size.' };
   const root = await rootFromInclusion(leaf, proof.seq, proof.tree_size, proof.path);
   if (!root || !equal(root, checkpoint.root)) {
     return { verified: false, reason: 'The inclusion proof does not lead to the checkpoint’s root.', treeSize: proof.tree_size };
   }
-  return { verified: true, treeSize: proof.tree_size, root: bytesToHex(root) };
+  return { verified: true, treeSize: proof.tree_size, root: bytesToHex(root), signer: `${signer.name}+${bytesToHex(signer.id)}` };
 }
