@@ -145,12 +145,12 @@ struct PreparedGroup {
 fn terms(new: &NewEvent) -> Vec<String> {
     let d = &new.data;
     let mut out = Vec::with_capacity(48);
-    fn put(out: &mut Vec<String>, field: &str, value: Option<&str>) {
+    fn push_term(out: &mut Vec<String>, field: &str, value: Option<&str>) {
         if let Some(value) = value {
             out.push(format!("{field}={}", value.to_lowercase()));
         }
     }
-    let mut put = |field: &str, value: Option<&str>| put(&mut out, field, value);
+    let mut put = |field: &str, value: Option<&str>| push_term(&mut out, field, value);
     let resource = d.resource.as_ref();
     put("action", Some(&d.action));
     put("area", Some(&d.area));

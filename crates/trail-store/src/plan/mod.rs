@@ -150,7 +150,7 @@ fn compare<T: PartialOrd + ?Sized>(op: CmpOp, value: &T, bound: &T) -> bool {
 }
 
 /// A query value as a number: an integer, or a time (RFC 3339) as epoch milliseconds.
-fn number(scalar: &Scalar) -> Option<i64> {
+pub(crate) fn number(scalar: &Scalar) -> Option<i64> {
     match scalar {
         Scalar::Int(i) => Some(*i),
         Scalar::Time(Millis(ms)) => Some(*ms),
