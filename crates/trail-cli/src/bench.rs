@@ -5,6 +5,7 @@
 mod baseline;
 mod http;
 mod ingest;
+mod placement;
 mod postgres;
 mod queries;
 mod report;
@@ -81,6 +82,10 @@ pub struct Args {
     /// Keep the data in this directory (which must be empty or absent) instead of a temporary one.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+    /// Also run the index-placement prototype of docs/storage.md on the `--events` prepared events
+    /// (term rows vs run pages in the database vs segment files).
+    #[arg(long)]
+    pub index_placement: bool,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
@@ -98,6 +103,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         println!("{}", report.render());
         if let Some(slowest) = report.render_slowest() {
             println!("\n{slowest}");
+        }
+        if let Some(placement) = &report.placement {
+            println!("\n{}", placement.render());
         }
     }
     Ok(())
@@ -162,6 +170,17 @@ pub async fn measure(args: &Args) -> anyhow::Result<Report> {
     let narrow = Baseline::create(&root.join("baseline"), false)?;
     let (mut baseline, rate) = ingest::baseline(narrow, rows).await?;
     report.baseline = Some(rate);
+
+    if args.index_placement {
+        note("index placement prototype");
+        report.placement = Some(placement::measure(
+            &root,
+            &store_batches,
+            &baseline,
+            now,
+            args.runs,
+        )?);
+    }
 
     if !args.skip_http {
         note(&format!(

@@ -6,6 +6,7 @@ pub mod audited;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod permissions;
+pub mod plan;
 pub mod postgres;
 pub mod proofs;
 pub mod sqlite;

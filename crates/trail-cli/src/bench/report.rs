@@ -151,6 +151,8 @@ pub struct Report {
     pub verify: Option<VerifyFigures>,
     pub validation: Option<ValidationFigures>,
     pub postgres: Option<PostgresFigures>,
+    /// The index-placement prototype (`--index-placement`).
+    pub placement: Option<super::placement::Figures>,
 }
 
 fn thousands(n: f64) -> String {

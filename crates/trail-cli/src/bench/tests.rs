@@ -26,6 +26,7 @@ fn args(events: usize, search_events: usize) -> Args {
         database_url: None,
         naive_events: 100,
         keep: None,
+        index_placement: true,
         json: false,
     }
 }
@@ -60,6 +61,13 @@ async fn every_stage_runs_on_a_small_workload() {
         (3_000, 3_000)
     );
     assert!(verify.leaf_bytes_per_event > 100.0);
+    // The prototype checks its counts against the baseline itself; here: every placement ran.
+    let placement = report.placement.as_ref().unwrap();
+    assert_eq!(placement.variants.len(), 3);
+    for variant in &placement.variants {
+        assert_eq!(variant.events, 2_000, "{}", variant.placement);
+        assert!(variant.rows_per_event > 0.0 && variant.index_bytes_per_event > 0.0);
+    }
 }
 
 /// The PostgreSQL stages on the same small workload; `measure` itself fails if PostgreSQL and the

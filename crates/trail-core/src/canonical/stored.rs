@@ -239,6 +239,12 @@ impl CanonicalParts {
         }
     }
 
+    /// The prepared bytes and where the values of `prev` and `seq` go in them, for storing the
+    /// event's canonical form before it has a place in the log.
+    pub fn parts(&self) -> (&[u8], usize, usize) {
+        (&self.bytes, self.prev_at, self.seq_at)
+    }
+
     /// The RFC 6962 leaf hash of the event at `seq` after the event whose leaf hash is `prev`:
     /// what `Event::seal` computes for it.
     pub fn leaf_hash(&self, prev: &[u8; 32], seq: u64) -> [u8; 32] {

@@ -18,6 +18,7 @@ mod event_types;
 mod exports;
 pub mod fixtures;
 mod integrity;
+mod model;
 mod pages;
 pub mod postgres_db;
 mod retention;
@@ -32,6 +33,7 @@ pub use audited::*;
 pub use event_types::*;
 pub use exports::*;
 pub use integrity::*;
+pub use model::*;
 pub use pages::*;
 pub use retention::*;
 pub use search::*;
@@ -109,6 +111,7 @@ macro_rules! conformance_tests {
             event_type_import_is_all_or_nothing,
             action_stats_count_first_and_last_seen,
             validation_mode_and_trail_added_fields_round_trip,
+            search_count_and_facets_match_a_model,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

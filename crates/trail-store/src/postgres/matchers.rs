@@ -4,12 +4,12 @@
 
 use std::net::IpAddr;
 
-use trail_core::Millis;
 use trail_core::query::{CmpOp, Field, Matcher, Scalar};
 
 use super::columns::is_server_id;
 use super::sql::Sql;
 use super::text::tsquery;
+use crate::plan::number;
 
 /// The string columns a field reads (`Actor` and `Resource` read several).
 pub(super) fn string_columns(field: &Field) -> &'static [&'static str] {
@@ -129,17 +129,6 @@ fn cmp_sql(op: CmpOp) -> &'static str {
         CmpOp::Gte => ">=",
         CmpOp::Lt => "<",
         CmpOp::Lte => "<=",
-    }
-}
-
-fn number(scalar: &Scalar) -> Option<i64> {
-    match scalar {
-        Scalar::Int(i) => Some(*i),
-        Scalar::Time(Millis(ms)) => Some(*ms),
-        Scalar::Str(s) => s
-            .parse()
-            .ok()
-            .or_else(|| Millis::parse_rfc3339(s).map(|m| m.0)),
     }
 }
 

@@ -5,12 +5,12 @@
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use trail_core::Millis;
 use trail_core::query::{CmpOp, Field, Matcher, Scalar};
 
 use super::columns::{id_key, ip_bytes};
 use super::fts_rowid;
 use super::search::{Scope, Sql};
+use crate::plan::{number, string_matches};
 
 /// The column of a dictionary-encoded field.
 pub(super) fn dict_column(field: &Field) -> Option<&'static str> {
@@ -140,29 +140,6 @@ fn dict_sql(scope: &Scope<'_>, column: &str, matcher: &Matcher, sql: &mut Sql) {
     }
 }
 
-fn string_matches(value: &str, matcher: &Matcher) -> bool {
-    let value = value.to_ascii_lowercase();
-    match matcher {
-        Matcher::Eq(v) => value == v.to_ascii_lowercase(),
-        Matcher::Prefix(p) => value.starts_with(&p.to_ascii_lowercase()),
-        Matcher::Contains(s) => value.contains(&s.to_ascii_lowercase()),
-        Matcher::Cmp(op, Scalar::Str(s)) => {
-            let s = s.to_ascii_lowercase();
-            match op {
-                CmpOp::Gt => value > s,
-                CmpOp::Gte => value >= s,
-                CmpOp::Lt => value < s,
-                CmpOp::Lte => value <= s,
-            }
-        }
-        Matcher::Range(Scalar::Str(low), Scalar::Str(high)) => {
-            value >= low.to_ascii_lowercase() && value < high.to_ascii_lowercase()
-        }
-        Matcher::Exists => true,
-        _ => false,
-    }
-}
-
 /// A string matcher on a `COLLATE NOCASE` expression.
 fn string_sql(column: &str, matcher: &Matcher, sql: &mut Sql) {
     match matcher {
@@ -223,17 +200,6 @@ fn cmp_sql(op: CmpOp) -> &'static str {
         CmpOp::Gte => ">=",
         CmpOp::Lt => "<",
         CmpOp::Lte => "<=",
-    }
-}
-
-fn number(scalar: &Scalar) -> Option<i64> {
-    match scalar {
-        Scalar::Int(i) => Some(*i),
-        Scalar::Time(Millis(ms)) => Some(*ms),
-        Scalar::Str(s) => s
-            .parse()
-            .ok()
-            .or_else(|| Millis::parse_rfc3339(s).map(|m| m.0)),
     }
 }
 
