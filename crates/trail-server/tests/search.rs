@@ -146,7 +146,10 @@ async fn facets_count_values_and_refuse_unknown_fields(backend) {
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(
         reply.body["values"],
-        json!([{"value": "member.invited", "count": 15}, {"value": "scan.started", "count": 15}])
+        json!([
+            {"value": "member.invited", "count": 15, "label": "Invited", "area": "member", "area_label": "Member", "catalogued": false},
+            {"value": "scan.started", "count": 15, "label": "Started", "area": "scan", "area_label": "Scan", "catalogued": false},
+        ])
     );
     let filtered = app
         .get("/v1/events/facets?field=source&q=actor:alice", &key)
