@@ -384,6 +384,8 @@ await check('a Member sees only their own events, counts and histogram, and no a
   await signIn(p, 'mia@example.com');
   const own = await apiCount({ q: 'actor.email:mia@example.com', from: '7d' });
   await waitCount(p, own);
+  // The count and the rows arrive separately: wait for the rows too.
+  await p.locator('table.log-table tbody tr[data-id]').first().waitFor({ timeout: T });
   const actors = await p.locator('table.log-table tbody tr[data-id] .c-actor .value').allInnerTexts();
   assert(actors.length > 0 && actors.every((a) => a === 'Mia Chen'), `actors ${[...new Set(actors)]}`);
   assert((await p.getByRole('link', { name: 'Members' }).count()) === 0, 'no Members page');

@@ -32,6 +32,14 @@ export function takePrefetched(key) {
   return promise;
 }
 
+/**
+ * Forgets every prefetched answer not taken yet. Called once the first view has rendered and
+ * whenever the sign-in page shows, so an answer fetched for one session can never serve another.
+ */
+export function dropPrefetched() {
+  early.clear();
+}
+
 /** `fetcher()`, or the prefetched answer for `key` when there is one that succeeded. */
 export function prefetchedOr(key, fetcher) {
   const promise = takePrefetched(key);

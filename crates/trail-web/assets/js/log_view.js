@@ -5,7 +5,7 @@ import { ApiError, get } from './api.js';
 import { announce, h, mount } from './dom.js';
 import { t } from './i18n.js';
 import { RANGES } from './url_state.js';
-import { PAGE_SIZE, firstPageKey, prefetchedOr, searchParams } from './boot.js';
+import { PAGE_SIZE, dropPrefetched, firstPageKey, prefetchedOr, searchParams } from './boot.js';
 import { number } from './format.js';
 import { createToolbar } from './toolbar.js';
 import { createTable } from './table.js';
@@ -130,6 +130,7 @@ export function renderLog(ctx, container) {
     table.busy(false);
     if (mine === generation) histogram.load(params);
     await counting;
+    dropPrefetched();
     live.restart(params);
   }
 

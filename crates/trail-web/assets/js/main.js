@@ -7,7 +7,7 @@ import { showSignIn } from './signin.js';
 import { startShell } from './shell.js';
 import { startEmbed } from './embed.js';
 import { setTimeSettings } from './format.js';
-import { takePrefetched } from './boot.js';
+import { dropPrefetched, takePrefetched } from './boot.js';
 
 function main() {
   const el = document.getElementById('main');
@@ -37,6 +37,12 @@ window.addEventListener('unhandledrejection', (event) => {
 });
 window.addEventListener('error', (event) => reportUnexpected(event.error || event.message));
 
+/** The sign-in page; answers prefetched for a session that is gone are dropped first. */
+function askToSignIn(message) {
+  dropPrefetched();
+  showSignIn(main(), { onSignedIn: startApp, message });
+}
+
 async function startApp() {
   try {
     const prefs = JSON.parse(localStorage.getItem('trail.time') || '{}');
@@ -49,19 +55,19 @@ async function startApp() {
     me = await (takePrefetched('me') || get('/v1/me'));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
-      showSignIn(main(), { onSignedIn: startApp });
+      askToSignIn();
       return;
     }
     showFatal(error.message || String(error));
     return;
   }
   if (me.kind !== 'member') {
-    showSignIn(main(), { onSignedIn: startApp, message: 'This page is for people signed in with their email and password.' });
+    askToSignIn('This page is for people signed in with their email and password.');
     return;
   }
   setOrganization(me.organization_id);
-  onUnauthorized(() => showSignIn(main(), { onSignedIn: startApp, message: 'Your session has expired; sign in again.' }));
-  startShell(main(), me, { onSignedOut: () => showSignIn(main(), { onSignedIn: startApp, message: 'You are signed out.' }) });
+  onUnauthorized(() => askToSignIn('Your session has expired; sign in again.'));
+  startShell(main(), me, { onSignedOut: () => askToSignIn('You are signed out.') });
 }
 
 if (document.body.dataset.mode === 'embed') {
