@@ -1,8 +1,10 @@
-//! CSV export: every event writes one RFC 4180 record of the header's column count, and each
-//! cell reads back as written (quotes doubled, commas and line breaks quoted).
+//! CSV export: every event writes one RFC 4180 record of the header's column count, with or
+//! without its display columns, and each cell reads back as written (quotes doubled, commas and
+//! line breaks quoted).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use trail_core::catalogue::compiled::Display;
 use trail_core::event::Event;
 use trail_core::export::{write_csv_header, write_csv_row};
 
@@ -48,11 +50,25 @@ fuzz_target!(|data: &[u8]| {
     let mut header = Vec::new();
     write_csv_header(&mut header);
     let columns = read_record(&header).len();
-    let mut row = Vec::new();
-    write_csv_row(&mut row, &event);
-    assert!(row.ends_with(b"\r\n"));
-    let cells = read_record(&row);
-    assert_eq!(cells.len(), columns, "{:?}", String::from_utf8_lossy(&row));
-    assert_eq!(cells[0], as_written(&event.data.id));
-    assert_eq!(cells[4], as_written(&event.data.action));
+    // The display columns carry text derived from the sender's words (a label, a sentence).
+    let display = Display {
+        label: event.data.action.clone(),
+        area: event.data.area.clone(),
+        area_label: event.data.area.clone(),
+        text: event.data.description.clone().unwrap_or_default(),
+        catalogued: false,
+    };
+    for shown in [None, Some(&display)] {
+        let mut row = Vec::new();
+        write_csv_row(&mut row, &event, shown);
+        assert!(row.ends_with(b"\r\n"));
+        let cells = read_record(&row);
+        assert_eq!(cells.len(), columns, "{:?}", String::from_utf8_lossy(&row));
+        assert_eq!(cells[0], as_written(&event.data.id));
+        assert_eq!(cells[4], as_written(&event.data.action));
+        if let Some(d) = shown {
+            assert_eq!(cells[columns - 2], as_written(&d.label));
+            assert_eq!(cells[columns - 1], as_written(&d.text));
+        }
+    }
 });
