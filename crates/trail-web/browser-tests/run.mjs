@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { PASSWORD, XSS_NAME, XSS_RESOURCE, client, seed } from './seed.mjs';
+import { timeFirstRows } from './timing.mjs';
 
 const BASE = process.env.TRAIL_URL;
 const TOKEN = process.env.TRAIL_TOKEN;
@@ -445,41 +446,7 @@ await check('390 px wide: readable, no sideways scrolling of the page', async ()
 });
 
 await check('time to the first rows, against the search API’s own time (reported)', async () => {
-  const samples = [];
-  // The moment the first row enters the document, recorded by the page itself (a poll from the
-  // test would add its own round trips and the wait for the load event).
-  const timingPage = await context.newPage();
-  await timingPage.addInitScript(() => {
-    new MutationObserver((_, observer) => {
-      if (document.querySelector('table.log-table tr[data-id]')) {
-        window.__firstRow = performance.now();
-        observer.disconnect();
-      }
-    }).observe(document, { childList: true, subtree: true });
-  });
-  const page = timingPage;
-  for (let i = 0; i < 7; i += 1) {
-    await page.goto(`${BASE}/?range=90d`);
-    await page.waitForFunction(() => window.__firstRow, null, { timeout: T });
-    samples.push(await page.evaluate(() => {
-      const search = performance.getEntriesByType('resource').find((e) => e.name.includes('/v1/events?'));
-      return { page: window.__firstRow, api: search ? search.responseEnd - search.requestStart : NaN };
-    }));
-  }
-  if (process.env.TRAIL_WATERFALL) {
-    // Where the time goes on the last load: each request's start and end after navigation.
-    const rows = await page.evaluate(() => [
-      ...performance.getEntriesByType('navigation').map((e) => ['document', 0, e.responseEnd, e.domInteractive]),
-      ...performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), e.startTime, e.responseEnd]),
-      ['first row', window.__firstRow, window.__firstRow],
-    ]);
-    for (const [name, start, end, extra] of rows) console.log(`waterfall: ${start.toFixed(1).padStart(7)} ${end.toFixed(1).padStart(7)} ${name}${extra ? ` (interactive ${extra.toFixed(1)})` : ''}`);
-  }
-  await timingPage.close();
-  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const pageMs = median(samples.map((x) => x.page));
-  const apiMs = median(samples.map((x) => x.api));
-  console.log(`timing: first rows ${pageMs.toFixed(0)} ms after navigation (median of 7); the search API took ${apiMs.toFixed(0)} ms of it; the page adds ${(pageMs - apiMs).toFixed(0)} ms (HTML, modules, /v1/me, rendering)`);
+  const { pageMs, apiMs } = await timeFirstRows(context, BASE, { waterfall: Boolean(process.env.TRAIL_WATERFALL) });
   assert(Number.isFinite(pageMs) && Number.isFinite(apiMs), 'timings were measured');
 });
 
