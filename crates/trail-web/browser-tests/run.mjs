@@ -379,6 +379,39 @@ await check('admin pages are there for an owner', async () => {
   await page.getByLabel('Retention (days)').waitFor({ timeout: T });
 });
 
+await check('the Event types page groups the catalogue, adopts an uncatalogued action and checks a schema before saving', async () => {
+  await page.getByRole('link', { name: 'Event types' }).click();
+  await page.getByRole('heading', { name: 'Event types' }).waitFor({ timeout: T });
+  await page.getByRole('cell', { name: 'Role Changed', exact: true }).waitFor({ timeout: T });
+  // The seed's `api_key.created` is not catalogued: adopting it moves it into the catalogue.
+  await page.getByRole('button', { name: 'Adopt api_key.created' }).click();
+  await page.getByRole('button', { name: 'Edit api_key.created' }).waitFor({ timeout: T });
+  assert((await page.getByRole('button', { name: 'Adopt api_key.created' }).count()) === 0, 'adopted once');
+  const error = page.locator('.form-error:not([hidden])');
+  await page.getByLabel('Action', { exact: true }).fill('scan.finished');
+  await page.getByLabel('Label', { exact: true }).fill('Scan Finished');
+  await page.getByLabel('Metadata JSON Schema', { exact: true }).fill('{"type": ');
+  await page.getByRole('button', { name: 'Save event type' }).click();
+  await error.filter({ hasText: 'Metadata JSON Schema is not JSON' }).waitFor({ timeout: T });
+  // Valid JSON, not a valid JSON Schema: the API's 400 is shown and nothing is saved.
+  await page.getByLabel('Metadata JSON Schema', { exact: true }).fill('{"type": "no-such-type"}');
+  await page.getByRole('button', { name: 'Save event type' }).click();
+  await page.waitForFunction(() => {
+    const e = document.querySelector('.form-error:not([hidden])');
+    return e && !e.textContent.includes('is not JSON');
+  }, null, { timeout: T });
+  const refused = await error.innerText();
+  assert(/schema/i.test(refused), `the refusal names the schema: ${refused}`);
+  const missing = await fetch(`${BASE}/v1/event-types/scan.finished?organization_id=${ORG}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  assert(missing.status === 404, `nothing saved: ${missing.status}`);
+  await page.getByLabel('Metadata JSON Schema', { exact: true }).fill('{"type": "object", "required": ["target"]}');
+  await page.getByRole('button', { name: 'Save event type' }).click();
+  await page.getByRole('cell', { name: 'Scan Finished', exact: true }).waitFor({ timeout: T });
+  const saved = await api.get(`/v1/event-types/scan.finished?organization_id=${ORG}`);
+  assert(saved.version === 1 && saved.metadata_schema.required[0] === 'target', JSON.stringify(saved));
+  await shot(page, 'event-types');
+});
+
 await check('a Member sees only their own events, counts and histogram, and no admin pages', async () => {
   const ctx2 = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const p = await ctx2.newPage();
