@@ -72,6 +72,8 @@ pub struct Settings {
     pub http: crate::http::HttpSettings,
     /// HTTPS on `listen` when set (certificate and key files, the optional redirect listener).
     pub tls: Option<crate::http::tls::TlsSettings>,
+    /// SIEM stream delivery (`[streams]`, `TRAIL_STREAMS__*`).
+    pub streams: crate::streams::StreamSettings,
 }
 
 /// What the audit trail of the auditors records.
@@ -128,6 +130,7 @@ impl Settings {
             retention_interval: std::time::Duration::ZERO,
             http: crate::http::HttpSettings::for_tests(),
             tls: None,
+            streams: crate::streams::StreamSettings::for_tests(),
         }
     }
 
@@ -238,6 +241,7 @@ impl Settings {
                 .unwrap_or(DEFAULT_RETENTION_INTERVAL),
             http: crate::http::HttpSettings::load(&args.http, &file.http)?,
             tls,
+            streams: crate::streams::StreamSettings::load(&args.streams, file.streams.as_ref())?,
         })
     }
 
@@ -323,6 +327,7 @@ struct FileSettings {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     tls_redirect_listen: Option<String>,
+    streams: Option<crate::streams::settings::StreamFileSettings>,
     #[serde(skip)]
     http: crate::http::settings::HttpFileSettings,
 }
@@ -456,6 +461,8 @@ pub struct ServeArgs {
     pub tls_redirect_listen: Option<String>,
     #[command(flatten)]
     pub http: crate::http::HttpArgs,
+    #[command(flatten)]
+    pub streams: crate::streams::settings::StreamArgs,
 }
 
 #[cfg(test)]

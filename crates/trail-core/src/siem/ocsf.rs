@@ -131,7 +131,10 @@ const API_VERBS: [(&str, u32, &str); 16] = [
     ("revoked", 4, "Delete"),
 ];
 
-fn lookup(table: &[(&str, u32, &'static str)], verb: &str) -> Option<(u32, &'static str)> {
+/// `(verb, activity_id, activity_name)` rows of one class.
+type Verbs = [(&'static str, u32, &'static str)];
+
+fn lookup(table: &Verbs, verb: &str) -> Option<(u32, &'static str)> {
     table
         .iter()
         .find(|(v, _, _)| *v == verb)
@@ -148,7 +151,7 @@ pub fn class_of(area: &str, action: &str) -> (Class, u32, &'static str) {
         return (AUTHENTICATION, id, name);
     }
     let area = area.to_ascii_lowercase();
-    let by_area: [(&[&str], Class, &[(&str, u32, &'static str)]); 3] = [
+    let by_area: [(&[&str], Class, &Verbs); 3] = [
         (&ACCOUNT_AREAS, ACCOUNT_CHANGE, &ACCOUNT_VERBS),
         (&ENTITY_AREAS, ENTITY_MANAGEMENT, &ENTITY_VERBS),
         (&GROUP_AREAS, GROUP_MANAGEMENT, &GROUP_VERBS),
