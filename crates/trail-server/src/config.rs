@@ -74,6 +74,9 @@ pub struct Settings {
     pub tls: Option<crate::http::tls::TlsSettings>,
     /// SIEM stream delivery (`[streams]`, `TRAIL_STREAMS__*`).
     pub streams: crate::streams::StreamSettings,
+    /// A MaxMind-format (`.mmdb`) database that adds locations to events with a public address
+    /// and no location (`crate::locations`); none leaves locations as sent.
+    pub location_database: Option<PathBuf>,
 }
 
 /// What the audit trail of the auditors records.
@@ -131,6 +134,7 @@ impl Settings {
             http: crate::http::HttpSettings::for_tests(),
             tls: None,
             streams: crate::streams::StreamSettings::for_tests(),
+            location_database: None,
         }
     }
 
@@ -242,6 +246,7 @@ impl Settings {
             http: crate::http::HttpSettings::load(&args.http, &file.http)?,
             tls,
             streams: crate::streams::StreamSettings::load(&args.streams, file.streams.as_ref())?,
+            location_database: args.location_database.clone().or(file.location_database),
         })
     }
 
@@ -328,6 +333,7 @@ struct FileSettings {
     tls_key: Option<PathBuf>,
     tls_redirect_listen: Option<String>,
     streams: Option<crate::streams::settings::StreamFileSettings>,
+    location_database: Option<PathBuf>,
     #[serde(skip)]
     http: crate::http::settings::HttpFileSettings,
 }
@@ -459,6 +465,10 @@ pub struct ServeArgs {
     /// `0.0.0.0:80` [default: none].
     #[arg(long, env = "TRAIL_TLS_REDIRECT_LISTEN", value_name = "ADDR")]
     pub tls_redirect_listen: Option<String>,
+    /// A MaxMind-format `.mmdb` file (GeoLite2/GeoIP2 City or Country, DB-IP) that adds
+    /// `context.location` to events with a public IP and no location [default: none].
+    #[arg(long, env = "TRAIL_LOCATION_DATABASE", value_name = "FILE")]
+    pub location_database: Option<PathBuf>,
     #[command(flatten)]
     pub http: crate::http::HttpArgs,
     #[command(flatten)]

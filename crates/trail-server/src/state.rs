@@ -43,6 +43,8 @@ pub struct Inner {
     pub catalogues: crate::services::event_types::cache::Catalogues,
     /// The stream worker's wake-up and kept sinks.
     pub streams: crate::streams::worker::Streams,
+    /// The location database, when the operator configured one.
+    pub locator: Option<Arc<crate::locations::Locator>>,
 }
 
 impl AppState {
@@ -91,7 +93,16 @@ impl AppState {
             node_id: format!("node-{:016x}", rand::random::<u64>()),
             catalogues: Default::default(),
             streams: Default::default(),
+            locator: None,
         }))
+    }
+
+    /// Sets the location database; only while the state is not yet shared (at start).
+    pub fn with_locator(mut self, locator: Option<Arc<crate::locations::Locator>>) -> Self {
+        Arc::get_mut(&mut self.0)
+            .expect("the locator is set before the state is shared")
+            .locator = locator;
+        self
     }
 }
 
