@@ -16,11 +16,13 @@ const PAGES = [
   ['keys', 'API keys', 'api_keys:manage'],
   ['settings', 'Settings', 'settings:manage'],
   ['event-types', 'Event types', 'event_types:manage'],
+  ['streams', 'SIEM streams', 'streams:manage'],
 ];
 
 /** Pages loaded only when opened, so that the Activity log's first load does not wait for them. */
 const LAZY = {
   'event-types': () => import('./event_types_page.js').then((m) => m.renderEventTypes),
+  streams: () => import('./streams_page.js').then((m) => m.renderStreams),
 };
 
 /** The context every page gets: who is signed in, the view state and how to change it. */
@@ -108,8 +110,7 @@ export function startShell(container, me, { onSignedOut }) {
             event.preventDefault();
             ctx.update({ tab, event: undefined });
           },
-        }))),
-      ctx.can('streams:manage') ? h('li', {}, h('span', { class: 'nav-later', title: 'SIEM streams: coming in a later release', text: 'SIEM streams' })) : null));
+        })))));
   }
 
   let shownTab = null;
