@@ -411,6 +411,7 @@ await check('the Event types page groups the catalogue, adopts an uncatalogued a
   await page.getByRole('cell', { name: 'Scan Finished', exact: true }).waitFor({ timeout: T });
   const saved = await api.get(`/v1/event-types/scan.finished?organization_id=${ORG}`);
   assert(saved.version === 1 && saved.metadata_schema.required[0] === 'target', JSON.stringify(saved));
+  await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, 'event-types');
 });
 
@@ -437,6 +438,7 @@ await check('the SIEM streams page adds a webhook (secret shown once), shows its
   await error.filter({ hasText: 'not delivered' }).waitFor({ timeout: T });
   await page.getByRole('button', { name: 'Pause Security webhook' }).click();
   await page.locator('.state.paused').waitFor({ timeout: T });
+  await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, 'streams');
   const listed = await api.get(`/v1/streams?organization_id=${ORG}`);
   assert(listed.streams.length === 1 && listed.streams[0].health.state === 'paused' && !JSON.stringify(listed).includes(secret), 'paused, secret never returned');

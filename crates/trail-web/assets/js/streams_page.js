@@ -9,9 +9,9 @@ import { errorLine, fail, table, when } from './admin.js';
 import { number } from './format.js';
 
 const KINDS = [
-  ['splunk_hec', 'Splunk HTTP Event Collector'],
-  ['webhook', 'Webhook (Standard Webhooks signatures)'],
-  ['syslog', 'Syslog (RFC 5424 over TCP or TLS)'],
+  ['splunk_hec', 'Splunk HTTP Event Collector', 'Splunk HEC'],
+  ['webhook', 'Webhook (Standard Webhooks signatures)', 'Webhook'],
+  ['syslog', 'Syslog (RFC 5424 over TCP or TLS)', 'Syslog'],
 ];
 const FORMATS = [
   ['trail', 'Trail JSON'],
@@ -45,11 +45,11 @@ export async function renderStreams(ctx, container, shown) {
     const paused = health.state === 'paused';
     return h('tr', {},
       h('td', {}, h('strong', { text: s.name }), h('div', { class: 'muted small', text: s.url })),
-      h('td', { text: (KINDS.find(([k]) => k === s.kind) || [, s.kind])[1] }),
+      h('td', { text: (KINDS.find(([k]) => k === s.kind) || [, , s.kind])[2] }),
       h('td', { text: s.format }),
       h('td', {}, s.filter ? h('code', { text: s.filter }) : h('span', { class: 'muted', text: 'every event' })),
       h('td', {}, h('span', { class: `state ${health.state}`, text: health.state })),
-      h('td', { text: `${number(health.lag_events)}${health.oldest_undelivered_age_seconds != null ? ` · ${Math.round(health.oldest_undelivered_age_seconds)} s` : ''}` }),
+      h('td', { text: lag(health) }),
       h('td', {}, when(health.last_success_at)),
       h('td', { class: 'small', text: last ? `${last.status ? `${last.status}: ` : ''}${last.message || ''}` : '—' }),
       h('td', { class: 'row-actions' },
@@ -91,6 +91,15 @@ export async function renderStreams(ctx, container, shown) {
     streams.length ? table('SIEM streams', ['Stream', 'Kind', 'Format', 'Filter', 'State', 'Lag', 'Last success', 'Last error', ''], rows)
       : h('p', { class: 'muted', text: 'No streams yet.' }),
     createForm(error, reload)));
+}
+
+/** "12 events, oldest 3 min" — what is waiting to be looked at. */
+function lag(health) {
+  const events = `${number(health.lag_events)} event${health.lag_events === 1 ? '' : 's'}`;
+  const age = health.oldest_undelivered_age_seconds;
+  if (!health.lag_events || age == null) return events;
+  const oldest = age < 90 ? `${Math.round(age)} s` : age < 5400 ? `${Math.round(age / 60)} min` : `${Math.round(age / 3600)} h`;
+  return `${events}, oldest ${oldest}`;
 }
 
 function createForm(error, reload) {
