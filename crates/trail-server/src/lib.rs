@@ -3,6 +3,7 @@
 //! benchmarks.
 
 pub mod access;
+pub mod addresses;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;

@@ -2,11 +2,9 @@
 // pages the member's role allows), and the current page. The view state lives in the URL.
 
 import { get, post, setOrganization } from './api.js';
-import { h, mount } from './dom.js';
+import { h, lazy, mount } from './dom.js';
 import { readState, writeState } from './url_state.js';
 import { renderLog } from './log_view.js';
-import { renderHistory } from './export.js';
-import { renderAdmin } from './admin.js';
 
 const PAGES = [
   ['log', 'Activity log', null],
@@ -20,7 +18,13 @@ const PAGES = [
 ];
 
 /** Pages loaded only when opened, so that the Activity log's first load does not wait for them. */
+const admin = lazy(() => import('./admin.js'));
 const LAZY = {
+  history: () => import('./export.js').then((m) => m.renderHistory),
+  members: () => admin().then((m) => (ctx, page) => m.renderAdmin(ctx, page, 'members')),
+  roles: () => admin().then((m) => (ctx, page) => m.renderAdmin(ctx, page, 'roles')),
+  keys: () => admin().then((m) => (ctx, page) => m.renderAdmin(ctx, page, 'keys')),
+  settings: () => admin().then((m) => (ctx, page) => m.renderAdmin(ctx, page, 'settings')),
   'event-types': () => import('./event_types_page.js').then((m) => m.renderEventTypes),
   streams: () => import('./streams_page.js').then((m) => m.renderStreams),
 };
@@ -129,15 +133,15 @@ export function startShell(container, me, { onSignedOut }) {
         h('p', { text: 'Your role does not include this page. Ask an administrator of the organization for access.' })));
       return;
     }
-    if (ctx.state.tab === 'log') renderLog(ctx, page);
-    else if (ctx.state.tab === 'history') renderHistory(ctx, page);
-    else if (LAZY[ctx.state.tab]) {
-      const tab = ctx.state.tab;
-      LAZY[tab]().then((render) => {
-        if (shownTab === tab) return render(ctx, page);
-        return null;
-      });
-    } else renderAdmin(ctx, page, ctx.state.tab);
+    if (ctx.state.tab === 'log') {
+      renderLog(ctx, page);
+      return;
+    }
+    const tab = ctx.state.tab;
+    LAZY[tab]().then((render) => {
+      if (shownTab === tab) return render(ctx, page);
+      return null;
+    });
   }
   window.onpopstate = () => {
     const { state } = readState();
