@@ -769,3 +769,101 @@ async fn webhooks_are_signed_per_standard_webhooks_during_a_rotation_too() {
         body
     ));
 }
+
+/// A real server (background jobs running) stopped while its destination is down and events
+/// wait, then started again on the same data directory: the receiver ends with every event,
+/// first copies in order.
+#[tokio::test]
+async fn a_restart_mid_delivery_loses_and_reorders_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let hec = HecReceiver::start(TOKEN).await;
+    let start = || async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut settings = trail_server::Settings::for_tests(dir.path(), OPERATOR);
+        settings.streams.batch_events = 7;
+        trail_server::spawn(settings, listener).await.unwrap()
+    };
+    let client = reqwest::Client::new();
+    let server = start().await;
+    let base = server.url();
+    let org: Value = client
+        .post(format!("{base}/v1/organizations"))
+        .bearer_auth(OPERATOR)
+        .json(&json!({"name": "Acme"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let org = org["id"].as_str().unwrap().to_owned();
+    let made = client
+        .post(format!("{base}/v1/streams"))
+        .bearer_auth(OPERATOR)
+        .json(&json!({"organization_id": org, "name": "Splunk", "kind": "splunk_hec", "url": hec.url(), "token": TOKEN}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let send = |base: String, from: usize| {
+        let (client, org) = (client.clone(), org.clone());
+        async move {
+            for batch in 0..5 {
+                let events: Vec<Value> = (0..10)
+                    .map(|i| event(&format!("e.n{}", from + batch * 10 + i), "alice"))
+                    .collect();
+                let reply = client
+                    .post(format!("{base}/v1/events?organization_id={org}"))
+                    .bearer_auth(OPERATOR)
+                    .json(&events)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(reply.status(), StatusCode::OK);
+            }
+        }
+    };
+    let until_delivered = |n: usize| {
+        let hec = hec.clone();
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                let mut seen = hec.seqs();
+                seen.sort_unstable();
+                seen.dedup();
+                if seen.len() >= n {
+                    return;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{} of {n} delivered",
+                    seen.len()
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    };
+    send(base.clone(), 0).await;
+    until_delivered(50).await;
+    hec.down().await;
+    send(base.clone(), 50).await;
+    server.stop().await.unwrap();
+    assert_eq!(hec.seqs().len(), 50, "the second half waits");
+    hec.up().await;
+    let server = start().await;
+    send(server.url(), 100).await;
+    until_delivered(150).await;
+    server.stop().await.unwrap();
+    let seqs = hec.seqs();
+    let mut firsts = Vec::new();
+    for seq in &seqs {
+        if !firsts.contains(seq) {
+            firsts.push(*seq);
+        }
+    }
+    assert_eq!(
+        firsts,
+        (0..150).collect::<Vec<u64>>(),
+        "first copies in order: {seqs:?}"
+    );
+}
