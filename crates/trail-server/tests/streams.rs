@@ -867,3 +867,52 @@ async fn a_restart_mid_delivery_loses_and_reorders_nothing() {
         "first copies in order: {seqs:?}"
     );
 }
+
+/// The pull API for SIEMs that poll: `sort=seq&order=asc` pages linked by `Link: rel="next"`,
+/// the last page's cursor kept for the next poll, and an event that arrives late (an old
+/// `occurred_at`) still read once, after what was read before.
+#[tokio::test]
+async fn polling_by_seq_follows_links_and_never_skips_a_late_event() {
+    let app = TestApp::new().await;
+    let (org, key) = app.tenant("Acme").await;
+    ingest(&app, &key, "a", 5).await;
+    let mut url = format!("/v1/events?organization_id={org}&sort=seq&order=asc&limit=2");
+    let mut read = Vec::new();
+    let poll = |url: String| {
+        let app = app.clone();
+        async move {
+            let reply = app.get(&url, OPERATOR).await;
+            assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+            let link = reply.headers["link"].to_str().unwrap().to_owned();
+            let next = link
+                .strip_prefix('<')
+                .and_then(|l| l.strip_suffix(">; rel=\"next\""))
+                .unwrap_or_else(|| panic!("{link}"))
+                .to_owned();
+            let seqs: Vec<u64> = reply.body["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["seq"].as_u64().unwrap())
+                .collect();
+            assert_eq!(
+                reply.body["next_cursor"]
+                    .as_str()
+                    .map(|c| next.ends_with(&format!("cursor={c}"))),
+                Some(true)
+            );
+            (seqs, next)
+        }
+    };
+    for _ in 0..4 {
+        let (seqs, next) = poll(url.clone()).await;
+        read.extend(seqs);
+        url = next;
+    }
+    assert_eq!(read, vec![0, 1, 2, 3, 4]);
+    let late = common::at(event("late.arrival", "alice"), "2020-01-01T00:00:00Z");
+    assert_eq!(app.ingest(&key, late).await.status, StatusCode::OK);
+    ingest(&app, &key, "b", 1).await;
+    let (seqs, _) = poll(url.clone()).await;
+    assert_eq!(seqs, vec![5, 6], "the late event is not skipped");
+}
