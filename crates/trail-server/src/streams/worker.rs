@@ -120,12 +120,22 @@ pub async fn deliver_batch(state: &AppState, org: &str, id: &str) -> anyhow::Res
     }
     let to = head.min(delivery.cursor + state.settings.streams.batch_events as u64);
     let events = state.store.events_by_seq(org, delivery.cursor, to).await?;
-    let filter = trail_core::query::parse(&record.stream.filter, now).unwrap_or_default();
-    let selected: Vec<Event> = events
-        .into_iter()
-        .filter(|e| trail_store::plan::matches(&filter, e))
-        .collect();
-    let result = if selected.is_empty() {
+    // The filter was checked when saved; one that no longer parses stops the stream rather than
+    // sending events it may not have selected.
+    let filter = trail_core::query::parse(&record.stream.filter, now);
+    let selected: Vec<Event> = match &filter {
+        Ok(filter) => events
+            .into_iter()
+            .filter(|e| trail_store::plan::matches(filter, e))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let result = if let Err(e) = &filter {
+        Err(SinkError::fatal(
+            None,
+            format!("the stream's filter does not parse: {e}"),
+        ))
+    } else if selected.is_empty() {
         Ok(0)
     } else {
         match state.streams.sinks.get(state, &record) {
