@@ -14,6 +14,7 @@
 mod error;
 mod event_types;
 mod exports;
+mod streams;
 mod types;
 
 use std::time::Duration;
@@ -27,6 +28,7 @@ use serde_json::Value;
 pub use error::{Error, describe_detail};
 pub use event_types::{CatalogueFile, EventType, EventTypeDraft};
 pub use exports::{Download, Export, NewExport};
+pub use streams::{Stream, StreamHealth};
 pub use types::{
     ApiKey, Appended, CreatedApiKey, FacetValue, Facets, Filter, Member, MemberChange, NewApiKey,
     NewMember, Order, Organization, Page, Role, SearchParams, SearchRequest, Sort,

@@ -120,12 +120,22 @@ pub async fn deliver_batch(state: &AppState, org: &str, id: &str) -> anyhow::Res
     }
     let to = head.min(delivery.cursor + state.settings.streams.batch_events as u64);
     let events = state.store.events_by_seq(org, delivery.cursor, to).await?;
-    let filter = trail_core::query::parse(&record.stream.filter, now).unwrap_or_default();
-    let selected: Vec<Event> = events
-        .into_iter()
-        .filter(|e| trail_store::plan::matches(&filter, e))
-        .collect();
-    let result = if selected.is_empty() {
+    // The filter was checked when saved; one that no longer parses stops the stream rather than
+    // sending events it may not have selected.
+    let filter = trail_core::query::parse(&record.stream.filter, now);
+    let selected: Vec<Event> = match &filter {
+        Ok(filter) => events
+            .into_iter()
+            .filter(|e| trail_store::plan::matches(filter, e))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let result = if let Err(e) = &filter {
+        Err(SinkError::fatal(
+            None,
+            format!("the stream's filter does not parse: {e}"),
+        ))
+    } else if selected.is_empty() {
         Ok(0)
     } else {
         match state.streams.sinks.get(state, &record) {
@@ -259,6 +269,7 @@ async fn take_lease(state: &AppState, org: &str, id: &str) -> anyhow::Result<boo
 /// The background job: each round starts a task for every delivering stream that has none and
 /// whose lease this node holds. Ingest wakes it, so a new event goes out at once.
 pub struct StreamJob {
+    state: AppState,
     wake: Arc<Notify>,
     interval: Duration,
     tasks: Mutex<HashMap<StreamKey, JoinHandle<()>>>,
@@ -267,6 +278,7 @@ pub struct StreamJob {
 impl StreamJob {
     pub fn new(state: &AppState) -> StreamJob {
         StreamJob {
+            state: state.clone(),
             wake: state.streams.wake.clone(),
             interval: state.settings.streams.interval,
             tasks: Mutex::default(),
@@ -326,22 +338,24 @@ impl Job for StreamJob {
     }
 
     async fn stop(&self) {
-        let tasks: Vec<JoinHandle<()>> = self
-            .tasks
-            .lock()
-            .expect("tasks lock")
-            .drain()
-            .map(|(_, t)| t)
-            .collect();
+        let tasks: Vec<(StreamKey, JoinHandle<()>)> =
+            self.tasks.lock().expect("tasks lock").drain().collect();
         // A batch under way may finish (its cursor then moves); one that does not is sent
-        // again after the restart, which at-least-once allows.
-        for mut task in tasks {
+        // again after the restart, which at-least-once allows. Then the leases are handed back
+        // (renewed to expire now), so another node or the next start takes over at once.
+        let state = &self.state;
+        for ((org, id), mut task) in tasks {
             if tokio::time::timeout(Duration::from_secs(5), &mut task)
                 .await
                 .is_err()
             {
                 task.abort();
                 let _ = task.await;
+            }
+            let name = format!("stream:{org}:{id}");
+            let now = state.clock.now();
+            if let Err(e) = state.store.take_lease(&name, &state.node_id, now, 0).await {
+                tracing::debug!(stream = %id, error = %e, "Could not hand back a stream lease");
             }
         }
     }

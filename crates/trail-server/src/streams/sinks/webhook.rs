@@ -27,8 +27,9 @@ pub struct WebhookSink {
     url: reqwest::Url,
     stream_id: String,
     format: Format,
-    /// The secrets in force, newest first, as key bytes.
-    keys: Vec<Vec<u8>>,
+    /// The stream's secrets (the ones in force are picked at each send, so a replaced secret
+    /// stops signing when its overlap ends).
+    secrets: Value,
     allow_private: bool,
 }
 
@@ -87,12 +88,17 @@ impl WebhookSink {
                 .map_err(|e| SinkError::fatal(None, format!("bad url: {e}")))?,
             stream_id: stream.id.clone(),
             format,
-            keys: keys_in_force(&stream.secrets, trail_core::Millis::now().0),
+            secrets: stream.secrets.clone(),
             allow_private: settings.allow_private_destinations,
         })
     }
 
-    async fn post(&self, events: &[Event], encoded: &[Value]) -> Result<u64, SinkError> {
+    async fn post(
+        &self,
+        events: &[Event],
+        encoded: &[Value],
+        keys: &[Vec<u8>],
+    ) -> Result<u64, SinkError> {
         let (first, last) = (events[0].seq, events[events.len() - 1].seq);
         let id = format!("msg_{}_{first}_{last}", self.stream_id);
         let body = serde_json::to_vec(&json!({
@@ -113,10 +119,7 @@ impl WebhookSink {
             .header("Content-Type", "application/json")
             .header("webhook-id", &id)
             .header("webhook-timestamp", timestamp.to_string())
-            .header(
-                "webhook-signature",
-                signature(&self.keys, &id, timestamp, &body),
-            )
+            .header("webhook-signature", signature(keys, &id, timestamp, &body))
             .body(body.clone())
             .send()
             .await
@@ -138,7 +141,8 @@ impl WebhookSink {
 impl Sink for WebhookSink {
     async fn send(&self, events: &[Event]) -> Result<u64, SinkError> {
         safety::check_url(&self.url, self.allow_private).map_err(|e| SinkError::fatal(None, e))?;
-        if self.keys.is_empty() {
+        let keys = keys_in_force(&self.secrets, trail_core::Millis::now().0);
+        if keys.is_empty() {
             return Err(SinkError::fatal(
                 None,
                 "the webhook has no secret in force; set `secret` or `rotate_secret`",
@@ -149,7 +153,7 @@ impl Sink for WebhookSink {
         let (mut sent, mut done) = (0u64, 0usize);
         for range in chunks_by_size(&sizes, MAX_BODY_BYTES) {
             sent += self
-                .post(&events[range.clone()], &encoded[range.clone()])
+                .post(&events[range.clone()], &encoded[range.clone()], &keys)
                 .await
                 .map_err(|e| e.after(done, sent))?;
             done = range.end;
