@@ -11,6 +11,7 @@ mod columns;
 mod error;
 mod event_types;
 mod exports;
+mod idempotency;
 mod filter;
 mod matchers;
 mod prepare;
@@ -44,7 +45,7 @@ use trail_core::catalogue::EventType;
 
 use crate::{
     ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus,
-    FacetValue, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role,
+    FacetValue, IdempotentAnswer, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role,
     SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
@@ -548,6 +549,24 @@ impl Store for PostgresStore {
 
     async fn list_views(&self, organization_id: &str, owner: &str) -> Result<Vec<SavedView>> {
         views::list_views(&self.client().await?, organization_id, owner).await
+    }
+
+    async fn idempotent_answer(
+        &self,
+        organization_id: &str,
+        scope: &str,
+        key: &str,
+        since: Millis,
+    ) -> Result<Option<IdempotentAnswer>> {
+        idempotency::answer(&self.client().await?, organization_id, scope, key, since).await
+    }
+
+    async fn remember_answer(
+        &self,
+        answer: IdempotentAnswer,
+        forget_before: Millis,
+    ) -> Result<()> {
+        idempotency::remember(&mut self.client().await?, &answer, forget_before).await
     }
 
     async fn list_event_types(&self, organization_id: &str) -> Result<Vec<EventType>> {
