@@ -613,8 +613,7 @@ pub trait Store: Send + Sync + 'static {
     /// is then expired) and drops the organization's answers older than `forget_before`.
     /// `Conflict` when a live answer already holds the key; `NotFound` for an unknown
     /// organization.
-    async fn remember_answer(&self, answer: IdempotentAnswer, forget_before: Millis)
-    -> Result<()>;
+    async fn remember_answer(&self, answer: IdempotentAnswer, forget_before: Millis) -> Result<()>;
 
     // The event-type catalogue (changed through `apply_audited`).
 

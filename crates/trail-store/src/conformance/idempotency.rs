@@ -22,7 +22,10 @@ pub async fn idempotent_answers_are_kept_per_scope_and_expire(store: &dyn Store)
     let org = store.create_organization("Idem").await.unwrap().id;
     let other = store.create_organization("Other").await.unwrap().id;
     let first = answer(&org, "key_1 POST /a", "k1", r#"{"success":true}"#, 1_000);
-    store.remember_answer(first.clone(), Millis(0)).await.unwrap();
+    store
+        .remember_answer(first.clone(), Millis(0))
+        .await
+        .unwrap();
     assert_eq!(
         store
             .idempotent_answer(&org, "key_1 POST /a", "k1", Millis(500))
@@ -37,7 +40,10 @@ pub async fn idempotent_answers_are_kept_per_scope_and_expire(store: &dyn Store)
         (&org, "key_1 POST /a", "k2"),
     ] {
         assert_eq!(
-            store.idempotent_answer(org, scope, key, Millis(0)).await.unwrap(),
+            store
+                .idempotent_answer(org, scope, key, Millis(0))
+                .await
+                .unwrap(),
             None,
             "{org} {scope} {key}"
         );
@@ -55,7 +61,10 @@ pub async fn idempotent_answers_are_kept_per_scope_and_expire(store: &dyn Store)
         store.remember_answer(again.clone(), Millis(0)).await,
         Err(StoreError::Conflict(_))
     ));
-    store.remember_answer(again.clone(), Millis(1_500)).await.unwrap();
+    store
+        .remember_answer(again.clone(), Millis(1_500))
+        .await
+        .unwrap();
     assert_eq!(
         store
             .idempotent_answer(&org, "key_1 POST /a", "k1", Millis(0))

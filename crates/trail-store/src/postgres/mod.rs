@@ -11,8 +11,8 @@ mod columns;
 mod error;
 mod event_types;
 mod exports;
-mod idempotency;
 mod filter;
+mod idempotency;
 mod matchers;
 mod prepare;
 mod queries;
@@ -45,8 +45,8 @@ use trail_core::catalogue::EventType;
 
 use crate::{
     ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus,
-    FacetValue, IdempotentAnswer, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role,
-    SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
+    FacetValue, IdempotentAnswer, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page,
+    Result, Role, SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
 /// How a [`PostgresStore`] connects and groups writes.
@@ -561,11 +561,7 @@ impl Store for PostgresStore {
         idempotency::answer(&self.client().await?, organization_id, scope, key, since).await
     }
 
-    async fn remember_answer(
-        &self,
-        answer: IdempotentAnswer,
-        forget_before: Millis,
-    ) -> Result<()> {
+    async fn remember_answer(&self, answer: IdempotentAnswer, forget_before: Millis) -> Result<()> {
         idempotency::remember(&mut self.client().await?, &answer, forget_before).await
     }
 

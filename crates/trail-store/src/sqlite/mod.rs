@@ -51,8 +51,8 @@ use trail_core::catalogue::EventType;
 
 use crate::{
     ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus,
-    FacetValue, IdempotentAnswer, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role,
-    SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
+    FacetValue, IdempotentAnswer, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page,
+    Result, Role, SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
 /// Tuning knobs; the defaults suit a small server.
@@ -663,11 +663,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn remember_answer(
-        &self,
-        answer: IdempotentAnswer,
-        forget_before: Millis,
-    ) -> Result<()> {
+    async fn remember_answer(&self, answer: IdempotentAnswer, forget_before: Millis) -> Result<()> {
         self.write(move |conn| idempotency::remember(conn, &answer, forget_before))
             .await
     }
