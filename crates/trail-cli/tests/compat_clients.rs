@@ -268,3 +268,62 @@ async fn the_workos_python_sdk_works_unchanged() {
 
     server.stop_and_verify().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workos_node_client_works_unchanged() {
+    if let Some(why) = node_missing("@workos-inc/node") {
+        println!("SKIPPED: WorkOS Node client: {why}");
+        return;
+    }
+    let server = Server::start().await;
+    let key = server.key(&server.org, "workos").await;
+    let limited = server.key(&server.org, "rate probe").await;
+    run_script(
+        "node",
+        "workos_node.mjs",
+        vec![
+            ("TRAIL_URL", server.url()),
+            ("WORKOS_KEY", key),
+            ("LIMITED_KEY", limited),
+            ("ORG_ID", server.org.clone()),
+            ("OTHER_ORG_ID", server.other_org.clone()),
+        ],
+    )
+    .await;
+
+    let paid = server.events(&server.org, "actor.id:node_user").await;
+    assert_eq!(paid.len(), 1, "{paid:?}");
+    let event = &paid[0];
+    assert_eq!(event["action"], "invoice.paid");
+    assert_eq!(
+        event["actor"],
+        json!({"id": "node_user", "type": "user", "name": "Node User"})
+    );
+    assert_eq!(
+        event["resource"],
+        json!({"type": "invoice", "id": "inv_1", "name": "Invoice 1"})
+    );
+    assert_eq!(event["source"], "workos");
+    assert_eq!(event["context"]["ip"], "198.51.100.4");
+    assert_eq!(event["context"]["user_agent"], "Node test");
+    assert_eq!(event["metadata"]["amount"], 120);
+    assert_eq!(
+        event["metadata"]["workos"]["actor_metadata"],
+        json!({"tier": "gold"})
+    );
+    let refunded = server.events(&server.org, "actor.id:node_idem").await;
+    assert_eq!(refunded.len(), 1, "{refunded:?}");
+    assert_eq!(refunded[0]["action"], "invoice.refunded");
+    let stored = server
+        .events(&server.org, "source:workos -action:rate.probe")
+        .await;
+    assert_eq!(stored.len(), 2, "only the two accepted events: {stored:?}");
+    assert!(
+        server
+            .events(&server.other_org, "source:workos")
+            .await
+            .is_empty()
+    );
+
+    server.stop_and_verify().await;
+}
