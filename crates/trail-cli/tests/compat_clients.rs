@@ -327,3 +327,62 @@ async fn the_workos_node_client_works_unchanged() {
 
     server.stop_and_verify().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_retraced_client_works_unchanged() {
+    if let Some(why) = node_missing("@retracedhq/retraced") {
+        println!("SKIPPED: Retraced client: {why}");
+        return;
+    }
+    let server = Server::start().await;
+    let key = server.key(&server.org, "retraced").await;
+    run_script(
+        "node",
+        "retraced_node.mjs",
+        vec![
+            ("TRAIL_URL", server.url()),
+            ("RETRACED_KEY", key),
+            ("PROJECT_ID", server.org.clone()),
+            ("OTHER_PROJECT_ID", server.other_org.clone()),
+        ],
+    )
+    .await;
+
+    let sent = server.events(&server.org, "actor.id:rt_alice").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let event = &sent[0];
+    assert_eq!(event["action"], "invoice.sent");
+    assert_eq!(
+        event["actor"],
+        json!({"id": "rt_alice", "type": "user", "name": "Alice"})
+    );
+    assert_eq!(
+        event["resource"],
+        json!({"type": "invoice", "id": "inv:7", "name": "Invoice 7"})
+    );
+    assert_eq!(event["source"], "retraced");
+    assert_eq!(event["outcome"], "success");
+    assert_eq!(event["context"]["ip"], "192.0.2.10");
+    assert_eq!(event["description"], "Alice sent invoice 7");
+    assert_eq!(event["metadata"]["a"], "50%");
+    assert_eq!(event["metadata"]["b=key"], "x;y");
+    assert_eq!(event["metadata"]["retraced_crud"], "c");
+    assert_eq!(event["metadata"]["retraced"]["component"], "billing");
+    assert_eq!(event["metadata"]["retraced"]["external_id"], "ext:1");
+    // 1 + 1 anonymous + 5 in bulk; nothing of the refused requests.
+    assert_eq!(server.events(&server.org, "source:retraced").await.len(), 7);
+    assert!(
+        server
+            .events(&server.org, "actor.id:rt_bad")
+            .await
+            .is_empty()
+    );
+    assert!(
+        server
+            .events(&server.other_org, "source:retraced")
+            .await
+            .is_empty()
+    );
+
+    server.stop_and_verify().await;
+}

@@ -1,5 +1,6 @@
 //! Drop-in compatibility routes (issue 16, docs/migrating.md): the WorkOS Audit Logs API at the
-//! root paths its clients use (`/audit_logs/…`, `/organizations/{id}/audit_logs_retention`).
+//! root paths its clients use (`/audit_logs/…`, `/organizations/{id}/audit_logs_retention`),
+//! and the Retraced publisher API (`/publisher/v1/…`, `/auditlog/publisher/v1/…`).
 //! Every route authenticates with an organization's Trail API key, maps the client's wire form
 //! onto Trail's services (ingest, the event-type catalogue, export jobs, settings) and answers in
 //! the client's own shapes: an event sent here is an ordinary Trail event, hashed, searchable,
@@ -10,6 +11,7 @@
 //! client in its error shape, never in Trail's.
 
 pub mod idempotency;
+pub mod retraced;
 pub mod workos;
 
 use axum::Router;
@@ -26,12 +28,13 @@ use crate::state::AppState;
 
 /// Every compatibility route.
 pub fn router() -> Router<AppState> {
-    workos::router()
+    workos::router().merge(retraced::router())
 }
 
 /// Whether a request sends events through a compatibility route (rate-limited as ingest).
 pub fn is_ingest(method: &axum::http::Method, path: &str) -> bool {
-    method == axum::http::Method::POST && path == "/audit_logs/events"
+    (method == axum::http::Method::POST && path == "/audit_logs/events")
+        || retraced::is_ingest(method, path)
 }
 
 /// Puts error answers of compatibility paths in their client's shape; other answers pass.
