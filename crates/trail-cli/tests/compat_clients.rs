@@ -126,6 +126,33 @@ impl Server {
         key["secret"].as_str().unwrap().to_owned()
     }
 
+    /// Links `external_id` to `org` with `trail orgs link` (the CLI, over HTTP).
+    async fn link(&self, org: &str, external_id: &str) {
+        let (url, org, external_id) = (self.url(), org.to_owned(), external_id.to_owned());
+        let output = tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_trail"))
+                .args([
+                    "orgs",
+                    "link",
+                    &org,
+                    &external_id,
+                    "--url",
+                    &url,
+                    "--token",
+                    OPERATOR,
+                ])
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(
+            output.status.success(),
+            "trail orgs link: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     /// The organization's events matching `q`, newest first.
     async fn events(&self, org: &str, q: &str) -> Vec<Value> {
         let query: String = form_urlencoded::Serializer::new(String::new())
@@ -196,6 +223,20 @@ async fn the_workos_python_sdk_works_unchanged() {
     let server = Server::start().await;
     let key = server.key(&server.org, "workos").await;
     let limited = server.key(&server.org, "rate probe").await;
+    server.link(&server.org, "org_01WORKOSACME").await;
+    // An external id links to one organization only.
+    let (status, _) = server
+        .call(
+            reqwest::Method::PUT,
+            &format!(
+                "/v1/organizations/{}/external-ids/org_01WORKOSACME",
+                server.other_org
+            ),
+            OPERATOR,
+            None,
+        )
+        .await;
+    assert_eq!(status, 409);
     run_script(
         "python3",
         "workos_python.py",
@@ -205,9 +246,16 @@ async fn the_workos_python_sdk_works_unchanged() {
             ("LIMITED_KEY", limited),
             ("ORG_ID", server.org.clone()),
             ("OTHER_ORG_ID", server.other_org.clone()),
+            ("LINKED_ORG_ID", "org_01WORKOSACME".to_owned()),
         ],
     )
     .await;
+    let linked = server.events(&server.org, "actor.id:user_linked").await;
+    assert_eq!(
+        linked.len(),
+        1,
+        "the linked id names the organization: {linked:?}"
+    );
 
     // The first event, as Trail stores it.
     let jane = server.events(&server.org, "actor.id:user_jane").await;
@@ -264,7 +312,11 @@ async fn the_workos_python_sdk_works_unchanged() {
     let stored = server
         .events(&server.org, "source:workos -action:rate.probe")
         .await;
-    assert_eq!(stored.len(), 2, "only the two accepted events: {stored:?}");
+    assert_eq!(
+        stored.len(),
+        3,
+        "only the accepted events (one by the linked id): {stored:?}"
+    );
 
     server.stop_and_verify().await;
 }
@@ -336,6 +388,7 @@ async fn the_retraced_client_works_unchanged() {
     }
     let server = Server::start().await;
     let key = server.key(&server.org, "retraced").await;
+    server.link(&server.org, "retraced-project-acme").await;
     run_script(
         "node",
         "retraced_node.mjs",
@@ -344,6 +397,7 @@ async fn the_retraced_client_works_unchanged() {
             ("RETRACED_KEY", key),
             ("PROJECT_ID", server.org.clone()),
             ("OTHER_PROJECT_ID", server.other_org.clone()),
+            ("LINKED_PROJECT_ID", "retraced-project-acme".to_owned()),
         ],
     )
     .await;
@@ -369,8 +423,12 @@ async fn the_retraced_client_works_unchanged() {
     assert_eq!(event["metadata"]["retraced_crud"], "c");
     assert_eq!(event["metadata"]["retraced"]["component"], "billing");
     assert_eq!(event["metadata"]["retraced"]["external_id"], "ext:1");
-    // 1 + 1 anonymous + 5 in bulk; nothing of the refused requests.
-    assert_eq!(server.events(&server.org, "source:retraced").await.len(), 7);
+    // 1 + 1 anonymous + 5 in bulk + 1 through the linked project id; nothing refused.
+    assert_eq!(server.events(&server.org, "source:retraced").await.len(), 8);
+    assert_eq!(
+        server.events(&server.org, "actor.id:rt_linked").await.len(),
+        1
+    );
     assert!(
         server
             .events(&server.org, "actor.id:rt_bad")

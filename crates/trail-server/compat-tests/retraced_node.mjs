@@ -100,6 +100,11 @@ await check('bad events are refused with 400 and nothing stored', async () => {
   assert((await status(client.reportEvents(oversized))) === 400, 'oversized bulk');
 });
 
+await check('a project id linked with `trail orgs link` names the organization', async () => {
+  const linked = new Client({ projectId: process.env.LINKED_PROJECT_ID, apiKey: KEY, endpoint: URL_BASE });
+  await linked.reportEvent({ action: 'invoice.sent', crud: 'c', actor: { id: 'rt_linked' } });
+});
+
 await check('a wrong key or another project is a 401', async () => {
   const wrong = new Client({ projectId: PROJECT, apiKey: 'trail_sk_wrong', endpoint: URL_BASE });
   assert((await status(wrong.reportEvent({ action: 'a.b', crud: 'c', actor: { id: 'rt_bad' } }))) === 401, 'wrong key');

@@ -76,6 +76,13 @@ def _():
     assert response is None or getattr(response, "success", True), response
 
 
+@check("an external id linked with `trail orgs link` names the organization")
+def _():
+    audit_logs.create_event(
+        organization_id=os.environ["LINKED_ORG_ID"], event=event(actor_id="user_linked")
+    )
+
+
 IDEMPOTENCY_KEY = str(uuid.uuid4())
 
 

@@ -11,6 +11,7 @@
 //! client in its error shape, never in Trail's.
 
 pub mod idempotency;
+pub mod links;
 pub mod retraced;
 pub mod workos;
 
@@ -63,10 +64,10 @@ impl KeyCaller {
         }
     }
 
-    /// 404 unless `requested` names the key's organization (an organization's key never learns
-    /// whether another organization exists).
-    pub fn check_organization(&self, requested: &str) -> ApiResult<()> {
-        if requested == self.0.organization_id {
+    /// 404 unless `requested` names the key's organization (its id or an external id linked to
+    /// it): an organization's key never learns whether another organization exists.
+    pub async fn check_organization(&self, state: &AppState, requested: &str) -> ApiResult<()> {
+        if links::names(state, &self.0.organization_id, requested).await? {
             Ok(())
         } else {
             Err(ApiError::not_found("organization"))

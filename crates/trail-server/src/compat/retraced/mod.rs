@@ -65,14 +65,16 @@ async fn project_caller(state: &AppState, headers: &HeaderMap, project: &str) ->
             ApiError::unauthorized("Send the API key as `Authorization: token=<key>`.")
         })?;
     let principal = auth::bearer(state, key).await?;
-    match &principal {
-        Principal::Key(api_key) if api_key.organization_id.as_deref() == Some(project) => {
-            Ok(Caller {
-                organization_id: project.to_owned(),
-                principal,
-                meta: RequestMeta::default(),
-            })
-        }
+    let organization_id = match &principal {
+        Principal::Key(api_key) => api_key.organization_id.clone(),
+        _ => None,
+    };
+    match organization_id {
+        Some(org) if super::links::names(state, &org, project).await? => Ok(Caller {
+            organization_id: org,
+            principal,
+            meta: RequestMeta::default(),
+        }),
         _ => Err(ApiError::unauthorized(
             "This key is not an API key of this project's organization.",
         )),
@@ -167,7 +169,7 @@ async fn viewer_token(
     let caller = project_caller(&state, &headers, &project).await?;
     let params: ViewerParams = extract::query(raw.as_deref())?;
     let group = params.group_id.unwrap_or_default();
-    if group != project {
+    if group != project && group != caller.organization_id {
         return Err(ApiError::forbidden(
             "Trail's viewer tokens show a whole project: pass the project id as `group_id` (use one project per customer).",
         ));

@@ -300,7 +300,7 @@ pub async fn create(
             "`organization_id` is required.",
         )
     })?;
-    caller.check_organization(&organization_id)?;
+    caller.check_organization(&state, &organization_id).await?;
     let Some(event) = request.event else {
         return Err(as_workos(ApiError::invalid_field(
             "event",

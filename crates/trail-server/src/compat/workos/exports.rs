@@ -144,7 +144,7 @@ pub async fn create(
             "`organization_id` is required.",
         )
     })?;
-    caller.check_organization(organization_id)?;
+    caller.check_organization(&state, organization_id).await?;
     let export = ExportRequest {
         name: Some("WorkOS export".to_owned()),
         format: Some(ExportFormat::Csv),

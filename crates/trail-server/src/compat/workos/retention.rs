@@ -24,8 +24,8 @@ struct RetentionBody {
 
 /// Whether WorkOS allows `days`.
 pub fn allowed_days(days: u32) -> bool {
-    (days % 30 == 0 && (30..=330).contains(&days))
-        || (days % 365 == 0 && (365..=3650).contains(&days))
+    (days.is_multiple_of(30) && (30..=330).contains(&days))
+        || (days.is_multiple_of(365) && (365..=3650).contains(&days))
 }
 
 /// `1_MONTH` … `11_MONTHS`, `1_YEAR` … `10_YEARS` in days.
@@ -58,7 +58,7 @@ pub async fn get(
     caller: KeyCaller,
     Path(organization_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    caller.check_organization(&organization_id)?;
+    caller.check_organization(&state, &organization_id).await?;
     let current = settings::get(&state, &caller.0).await?;
     Ok(view(current.retention_days))
 }
@@ -70,7 +70,7 @@ pub async fn put(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Value>> {
-    caller.check_organization(&organization_id)?;
+    caller.check_organization(&state, &organization_id).await?;
     let request: RetentionBody =
         extract::json_body(&headers, body, extract::ADMIN_BODY_LIMIT).await?;
     let days = match (
