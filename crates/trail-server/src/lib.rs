@@ -22,6 +22,7 @@ pub mod retention;
 pub mod routes;
 pub mod services;
 pub mod state;
+pub mod streams;
 pub mod telemetry;
 pub mod viewer_tokens;
 

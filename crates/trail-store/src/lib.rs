@@ -10,6 +10,7 @@ pub mod plan;
 pub mod postgres;
 pub mod proofs;
 pub mod sqlite;
+pub mod streams;
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -20,6 +21,7 @@ use trail_core::merkle::{Hash, NodeId};
 use trail_core::query::{Field, Filter, Search};
 
 pub use audited::{AuditOf, AuditedChange, Change, Changed};
+pub use streams::{Stream, StreamControl, StreamDelivery, StreamRecord, StreamState};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -623,6 +625,23 @@ pub trait Store: Send + Sync + 'static {
     /// Every action in the organization's log with its count and first and last `occurred_at`,
     /// derived from what the store already indexes (no bookkeeping per ingested event).
     async fn action_stats(&self, organization_id: &str) -> Result<Vec<ActionStats>>;
+
+    // SIEM streams (created, changed, controlled and deleted through `apply_audited`).
+
+    /// One stream with its delivery state; `NotFound` in another organization.
+    async fn get_stream(&self, organization_id: &str, id: &str) -> Result<StreamRecord>;
+    /// The organization's streams, by name.
+    async fn list_streams(&self, organization_id: &str) -> Result<Vec<StreamRecord>>;
+    /// Every stream of every organization (the stream worker's round).
+    async fn all_streams(&self) -> Result<Vec<StreamRecord>>;
+    /// Writes a stream's delivery state if its `generation` is still the stored one; false (and
+    /// nothing written) when an administrative control or a deletion came in between.
+    async fn record_delivery(
+        &self,
+        organization_id: &str,
+        id: &str,
+        delivery: &StreamDelivery,
+    ) -> Result<bool>;
 }
 
 /// Filter predicate helpers shared by backends.

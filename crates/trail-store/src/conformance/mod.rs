@@ -25,6 +25,7 @@ pub mod postgres_db;
 mod retention;
 mod search;
 mod search_values;
+mod streams;
 mod views;
 
 pub use access::*;
@@ -40,6 +41,7 @@ pub use pages::*;
 pub use retention::*;
 pub use search::*;
 pub use search_values::*;
+pub use streams::*;
 pub use views::*;
 
 /// The integrity part of the suite (tree nodes, proofs, checkpoints), separate so that a backend
@@ -110,6 +112,8 @@ macro_rules! conformance_tests {
             a_failed_audit_append_rolls_the_change_back,
             a_failed_change_records_nothing,
             saved_views_lifecycle,
+            streams_lifecycle,
+            stream_delivery_is_guarded_by_generation,
             event_type_versions,
             event_type_import_is_all_or_nothing,
             action_stats_count_first_and_last_seen,

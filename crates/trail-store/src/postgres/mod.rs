@@ -20,6 +20,7 @@ mod retention;
 mod schema;
 mod sequencer;
 mod sql;
+mod streams;
 mod text;
 mod tls;
 mod tree;
@@ -46,7 +47,8 @@ use trail_core::catalogue::EventType;
 use crate::{
     ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus,
     FacetValue, IdempotentAnswer, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page,
-    Result, Role, SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
+    Result, Role, SavedView, Session, Store, StoreError, StoredCheckpoint, StreamDelivery,
+    StreamRecord, UncheckpointedLog, User,
 };
 
 /// How a [`PostgresStore`] connects and groups writes.
@@ -579,5 +581,26 @@ impl Store for PostgresStore {
 
     async fn delete_view(&self, organization_id: &str, id: &str) -> Result<()> {
         views::delete_view(&self.client().await?, organization_id, id).await
+    }
+
+    async fn get_stream(&self, organization_id: &str, id: &str) -> Result<StreamRecord> {
+        streams::get_stream(&self.client().await?, organization_id, id).await
+    }
+
+    async fn list_streams(&self, organization_id: &str) -> Result<Vec<StreamRecord>> {
+        streams::list_streams(&self.client().await?, organization_id).await
+    }
+
+    async fn all_streams(&self) -> Result<Vec<StreamRecord>> {
+        streams::all_streams(&self.client().await?).await
+    }
+
+    async fn record_delivery(
+        &self,
+        organization_id: &str,
+        id: &str,
+        delivery: &StreamDelivery,
+    ) -> Result<bool> {
+        streams::record_delivery(&self.client().await?, organization_id, id, delivery).await
     }
 }

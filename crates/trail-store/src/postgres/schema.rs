@@ -30,6 +30,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0008_event_types.sql"),
     ),
     (
+        9,
+        include_str!("../../migrations/postgres/0009_streams.sql"),
+    ),
+    (
         11,
         include_str!("../../migrations/postgres/0011_idempotency.sql"),
     ),

@@ -27,6 +27,7 @@ mod rows;
 mod scan;
 mod schema;
 mod search;
+mod streams;
 mod tree;
 mod views;
 mod writer;
@@ -52,7 +53,8 @@ use trail_core::catalogue::EventType;
 use crate::{
     ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus,
     FacetValue, IdempotentAnswer, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page,
-    Result, Role, SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
+    Result, Role, SavedView, Session, Store, StoreError, StoredCheckpoint, StreamDelivery,
+    StreamRecord, UncheckpointedLog, User,
 };
 
 /// Tuning knobs; the defaults suit a small server.
@@ -695,6 +697,34 @@ impl Store for SqliteStore {
     async fn delete_view(&self, organization_id: &str, id: &str) -> Result<()> {
         let (org, id) = (organization_id.to_owned(), id.to_owned());
         self.write(move |conn| views::delete_view(conn, &org, &id))
+            .await
+    }
+
+    async fn get_stream(&self, organization_id: &str, id: &str) -> Result<StreamRecord> {
+        let (org, id) = (organization_id.to_owned(), id.to_owned());
+        self.read("get", move |_, conn| streams::get_stream(conn, &org, &id))
+            .await
+    }
+
+    async fn list_streams(&self, organization_id: &str) -> Result<Vec<StreamRecord>> {
+        let org = organization_id.to_owned();
+        self.read("get", move |_, conn| streams::list_streams(conn, &org))
+            .await
+    }
+
+    async fn all_streams(&self) -> Result<Vec<StreamRecord>> {
+        self.read("get", move |_, conn| streams::all_streams(conn))
+            .await
+    }
+
+    async fn record_delivery(
+        &self,
+        organization_id: &str,
+        id: &str,
+        delivery: &StreamDelivery,
+    ) -> Result<bool> {
+        let (org, id, delivery) = (organization_id.to_owned(), id.to_owned(), delivery.clone());
+        self.write(move |conn| streams::record_delivery(conn, &org, &id, &delivery))
             .await
     }
 }

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/sqlite/0008_event_types.sql"),
     ),
+    (9, include_str!("../../migrations/sqlite/0009_streams.sql")),
     (
         11,
         include_str!("../../migrations/sqlite/0011_idempotency.sql"),

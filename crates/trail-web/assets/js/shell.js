@@ -15,7 +15,15 @@ const PAGES = [
   ['roles', 'Roles', 'members:manage'],
   ['keys', 'API keys', 'api_keys:manage'],
   ['settings', 'Settings', 'settings:manage'],
+  ['event-types', 'Event types', 'event_types:manage'],
+  ['streams', 'SIEM streams', 'streams:manage'],
 ];
+
+/** Pages loaded only when opened, so that the Activity log's first load does not wait for them. */
+const LAZY = {
+  'event-types': () => import('./event_types_page.js').then((m) => m.renderEventTypes),
+  streams: () => import('./streams_page.js').then((m) => m.renderStreams),
+};
 
 /** The context every page gets: who is signed in, the view state and how to change it. */
 export function createContext(me, { embed = false } = {}) {
@@ -102,9 +110,7 @@ export function startShell(container, me, { onSignedOut }) {
             event.preventDefault();
             ctx.update({ tab, event: undefined });
           },
-        }))),
-      ctx.can('event_types:manage') ? h('li', {}, h('span', { class: 'nav-later', title: 'Event types: coming in a later release', text: 'Event types' })) : null,
-      ctx.can('streams:manage') ? h('li', {}, h('span', { class: 'nav-later', title: 'SIEM streams: coming in a later release', text: 'SIEM streams' })) : null));
+        })))));
   }
 
   let shownTab = null;
@@ -125,7 +131,13 @@ export function startShell(container, me, { onSignedOut }) {
     }
     if (ctx.state.tab === 'log') renderLog(ctx, page);
     else if (ctx.state.tab === 'history') renderHistory(ctx, page);
-    else renderAdmin(ctx, page, ctx.state.tab);
+    else if (LAZY[ctx.state.tab]) {
+      const tab = ctx.state.tab;
+      LAZY[tab]().then((render) => {
+        if (shownTab === tab) return render(ctx, page);
+        return null;
+      });
+    } else renderAdmin(ctx, page, ctx.state.tab);
   }
   window.onpopstate = () => {
     const { state } = readState();
