@@ -118,6 +118,18 @@ impl Client {
         Ok(list.organizations)
     }
 
+    /// `PUT /v1/organizations/{id}/external-ids/{external_id}` (operator credential): the
+    /// compatibility routes then accept `external_id` as organization `id`.
+    pub async fn link_external_id(&self, id: &str, external_id: &str) -> Result<(), Error> {
+        let path = format!(
+            "v1/organizations/{}/external-ids/{}",
+            path_segment(id),
+            path_segment(external_id)
+        );
+        let _: serde_json::Value = self.send_json(Method::PUT, &path, &[], None::<&()>).await?;
+        Ok(())
+    }
+
     /// `POST /v1/api-keys`; the answer carries the secret, shown only this once. Fills
     /// `organization_id` from [`Client::with_organization`] when the request leaves it out.
     pub async fn create_api_key(&self, key: &NewApiKey) -> Result<CreatedApiKey, Error> {

@@ -81,6 +81,13 @@ const MATRIX: &[(&str, &str, [u16; 13])] = &[
     ),
     ("GET", "/v1/organizations", ANY_CALLER),
     ("GET", "/v1/organizations/{id}", ANY_CALLER),
+    (
+        "PUT",
+        "/v1/organizations/{id}/external-ids/{external_id}",
+        [
+            401, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403,
+        ],
+    ),
     ("POST", "/v1/api-keys", manage(201)),
     ("GET", "/v1/api-keys", manage(200)),
     ("DELETE", "/v1/api-keys/{id}", manage(200)),
@@ -242,6 +249,10 @@ async fn request(
         ("GET", "/v1/log/proofs/consistency") => (format!("{path}?{q}&from=0"), None),
         ("POST", "/v1/organizations") => (path.to_owned(), Some(json!({"name": "New"}))),
         ("GET", "/v1/organizations/{id}") => (format!("/v1/organizations/{org}"), None),
+        ("PUT", "/v1/organizations/{id}/external-ids/{external_id}") => (
+            format!("/v1/organizations/{org}/external-ids/ext-{n}"),
+            None,
+        ),
         ("POST", "/v1/api-keys") => (
             path.to_owned(),
             Some(json!({"organization_id": org, "name": "m", "scopes": ["events:read"]})),

@@ -198,6 +198,22 @@ pub struct SavedView {
     pub updated_at: Millis,
 }
 
+/// The answer a compatibility route gave to a POST with an `Idempotency-Key`, replayed when the
+/// same key comes again within its lifetime (the WorkOS clients retry with the same key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentAnswer {
+    pub organization_id: String,
+    /// The credential and the route (`api_key:<id> POST /audit_logs/events`): a key means
+    /// nothing to another caller or another route.
+    pub scope: String,
+    pub key: String,
+    /// SHA-256 (hex) of the request body: the same key with another body is a conflict.
+    pub request_hash: String,
+    pub status: u16,
+    pub body: String,
+    pub created_at: Millis,
+}
+
 /// A web session, found by the SHA-256 of its cookie; the CSRF token is kept hashed too.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Session {
@@ -584,6 +600,22 @@ pub trait Store: Send + Sync + 'static {
     async fn list_views(&self, organization_id: &str, owner: &str) -> Result<Vec<SavedView>>;
     /// `NotFound` when there is no such view.
     async fn delete_view(&self, organization_id: &str, id: &str) -> Result<()>;
+
+    // Idempotency keys of the compatibility routes.
+
+    /// The answer remembered for `(scope, key)` if it was given at or after `since`.
+    async fn idempotent_answer(
+        &self,
+        organization_id: &str,
+        scope: &str,
+        key: &str,
+        since: Millis,
+    ) -> Result<Option<IdempotentAnswer>>;
+    /// Remembers `answer` (replacing one older than `forget_before` under the same key, which
+    /// is then expired) and drops the organization's answers older than `forget_before`.
+    /// `Conflict` when a live answer already holds the key; `NotFound` for an unknown
+    /// organization.
+    async fn remember_answer(&self, answer: IdempotentAnswer, forget_before: Millis) -> Result<()>;
 
     // The event-type catalogue (changed through `apply_audited`).
 

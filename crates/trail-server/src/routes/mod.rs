@@ -119,6 +119,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(log::consistency))
         .routes(routes!(organizations::create, organizations::list))
         .routes(routes!(organizations::get_one))
+        .routes(routes!(organizations::link_external_id))
         .routes(routes!(api_keys::create, api_keys::list))
         .routes(routes!(api_keys::revoke))
         .routes(routes!(members::create, members::list))

@@ -17,6 +17,7 @@ mod audited;
 mod event_types;
 mod exports;
 pub mod fixtures;
+mod idempotency;
 mod integrity;
 mod model;
 mod pages;
@@ -33,6 +34,7 @@ pub use append::*;
 pub use audited::*;
 pub use event_types::*;
 pub use exports::*;
+pub use idempotency::*;
 pub use integrity::*;
 pub use model::*;
 pub use pages::*;
@@ -64,6 +66,7 @@ macro_rules! conformance_tests {
     ($factory:expr) => {
         $crate::conformance_tests!(@each $factory;
             organizations_crud,
+            idempotent_answers_are_kept_per_scope_and_expire,
             api_keys_lifecycle,
             api_keys_are_isolated_per_organization,
             instance_settings,

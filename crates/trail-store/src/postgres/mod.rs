@@ -12,6 +12,7 @@ mod error;
 mod event_types;
 mod exports;
 mod filter;
+mod idempotency;
 mod matchers;
 mod prepare;
 mod queries;
@@ -45,9 +46,9 @@ use trail_core::catalogue::EventType;
 
 use crate::{
     ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus,
-    FacetValue, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role,
-    SavedView, Session, Store, StoreError, StoredCheckpoint, StreamDelivery, StreamRecord,
-    UncheckpointedLog, User,
+    FacetValue, IdempotentAnswer, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page,
+    Result, Role, SavedView, Session, Store, StoreError, StoredCheckpoint, StreamDelivery,
+    StreamRecord, UncheckpointedLog, User,
 };
 
 /// How a [`PostgresStore`] connects and groups writes.
@@ -550,6 +551,20 @@ impl Store for PostgresStore {
 
     async fn list_views(&self, organization_id: &str, owner: &str) -> Result<Vec<SavedView>> {
         views::list_views(&self.client().await?, organization_id, owner).await
+    }
+
+    async fn idempotent_answer(
+        &self,
+        organization_id: &str,
+        scope: &str,
+        key: &str,
+        since: Millis,
+    ) -> Result<Option<IdempotentAnswer>> {
+        idempotency::answer(&self.client().await?, organization_id, scope, key, since).await
+    }
+
+    async fn remember_answer(&self, answer: IdempotentAnswer, forget_before: Millis) -> Result<()> {
+        idempotency::remember(&mut self.client().await?, &answer, forget_before).await
     }
 
     async fn list_event_types(&self, organization_id: &str) -> Result<Vec<EventType>> {

@@ -17,6 +17,7 @@ mod checkpoints;
 mod columns;
 mod event_types;
 mod exports;
+mod idempotency;
 mod matchers;
 mod prepare;
 mod queries;
@@ -51,9 +52,9 @@ use trail_core::catalogue::EventType;
 
 use crate::{
     ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus,
-    FacetValue, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role,
-    SavedView, Session, Store, StoreError, StoredCheckpoint, StreamDelivery, StreamRecord,
-    UncheckpointedLog, User,
+    FacetValue, IdempotentAnswer, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page,
+    Result, Role, SavedView, Session, Store, StoreError, StoredCheckpoint, StreamDelivery,
+    StreamRecord, UncheckpointedLog, User,
 };
 
 /// Tuning knobs; the defaults suit a small server.
@@ -647,6 +648,25 @@ impl Store for SqliteStore {
     async fn list_views(&self, organization_id: &str, owner: &str) -> Result<Vec<SavedView>> {
         let (org, owner) = (organization_id.to_owned(), owner.to_owned());
         self.read("get", move |_, conn| views::list_views(conn, &org, &owner))
+            .await
+    }
+
+    async fn idempotent_answer(
+        &self,
+        organization_id: &str,
+        scope: &str,
+        key: &str,
+        since: Millis,
+    ) -> Result<Option<IdempotentAnswer>> {
+        let (org, scope, key) = (organization_id.to_owned(), scope.to_owned(), key.to_owned());
+        self.read("get", move |_, conn| {
+            idempotency::answer(conn, &org, &scope, &key, since)
+        })
+        .await
+    }
+
+    async fn remember_answer(&self, answer: IdempotentAnswer, forget_before: Millis) -> Result<()> {
+        self.write(move |conn| idempotency::remember(conn, &answer, forget_before))
             .await
     }
 

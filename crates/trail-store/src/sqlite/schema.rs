@@ -29,6 +29,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0008_event_types.sql"),
     ),
     (9, include_str!("../../migrations/sqlite/0009_streams.sql")),
+    (
+        11,
+        include_str!("../../migrations/sqlite/0011_idempotency.sql"),
+    ),
 ];
 
 /// Opens the writer's connection and brings the schema up to date.
