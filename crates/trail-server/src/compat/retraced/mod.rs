@@ -147,13 +147,12 @@ async fn create_bulk(
     Ok((StatusCode::CREATED, Json(Value::Array(answers))).into_response())
 }
 
+/// `view_log_action` (and any other parameter) is ignored: Trail records its own read events.
 #[derive(Debug, Deserialize)]
 struct ViewerParams {
     group_id: Option<String>,
     actor_id: Option<String>,
     is_admin: Option<String>,
-    #[allow(dead_code)]
-    view_log_action: Option<String>,
 }
 
 /// A Trail viewer token for the project's organization, which opens `/embed?token=…`. The

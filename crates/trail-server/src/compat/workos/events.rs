@@ -125,16 +125,21 @@ pub fn to_input(event: WorkosEvent, id: Option<String>) -> Result<EventInput, Ve
             }
         },
     };
-    if event.actor.is_none() {
+    let actor_missing = event.actor.is_none();
+    let actor = event.actor.unwrap_or_default();
+    let (actor_id, actor_type) = if actor_missing {
         errors.push(FieldError::new(
             "event.actor",
             "required",
             "`event.actor` is required.",
         ));
-    }
-    let actor = event.actor.unwrap_or_default();
-    let actor_id = required(&mut errors, "event.actor.id", actor.id.as_deref()).to_owned();
-    let actor_type = required(&mut errors, "event.actor.type", actor.kind.as_deref()).to_owned();
+        (String::new(), String::new())
+    } else {
+        (
+            required(&mut errors, "event.actor.id", actor.id.as_deref()).to_owned(),
+            required(&mut errors, "event.actor.type", actor.kind.as_deref()).to_owned(),
+        )
+    };
     check_flat(&mut errors, "event.actor.metadata", actor.metadata.as_ref());
     let Some(targets) = event.targets else {
         errors.push(FieldError::new(
@@ -393,6 +398,20 @@ mod tests {
                 "event.metadata.workos"
             ]
         );
+    }
+
+    #[test]
+    fn a_missing_actor_is_one_error() {
+        let errors = to_input(
+            event(
+                json!({"action": "a.b", "occurred_at": "2026-12-01T10:00:00Z", "targets": [],
+                "context": {"location": "10.0.0.1"}}),
+            ),
+            None,
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["event.actor"]);
     }
 
     #[test]
