@@ -388,6 +388,7 @@ async fn the_retraced_client_works_unchanged() {
     }
     let server = Server::start().await;
     let key = server.key(&server.org, "retraced").await;
+    let limited = server.key(&server.org, "rate probe").await;
     server.link(&server.org, "retraced-project-acme").await;
     run_script(
         "node",
@@ -395,6 +396,7 @@ async fn the_retraced_client_works_unchanged() {
         vec![
             ("TRAIL_URL", server.url()),
             ("RETRACED_KEY", key),
+            ("LIMITED_KEY", limited),
             ("PROJECT_ID", server.org.clone()),
             ("OTHER_PROJECT_ID", server.other_org.clone()),
             ("LINKED_PROJECT_ID", "retraced-project-acme".to_owned()),
@@ -424,7 +426,13 @@ async fn the_retraced_client_works_unchanged() {
     assert_eq!(event["metadata"]["retraced"]["component"], "billing");
     assert_eq!(event["metadata"]["retraced"]["external_id"], "ext:1");
     // 1 + 1 anonymous + 5 in bulk + 1 through the linked project id; nothing refused.
-    assert_eq!(server.events(&server.org, "source:retraced").await.len(), 8);
+    assert_eq!(
+        server
+            .events(&server.org, "source:retraced -action:rate.probe")
+            .await
+            .len(),
+        8
+    );
     assert_eq!(
         server.events(&server.org, "actor.id:rt_linked").await.len(),
         1

@@ -157,5 +157,18 @@ await check('getViewerToken opens the embedded Activity Logs page', async () => 
   assert((await status(client.getViewerToken('some_group', 'viewer_1', false))) === 403, 'a group inside the project');
 });
 
+await check('too many events is a 429', async () => {
+  const limited = new Client({ projectId: PROJECT, apiKey: process.env.LIMITED_KEY, endpoint: URL_BASE });
+  for (let i = 0; i < 500; i += 1) {
+    try {
+      await limited.reportEvent({ action: 'rate.probe', crud: 'c', actor: { id: `rt_rate_${i}` } });
+    } catch (err) {
+      assert(/Unexpected HTTP response: 429/.test(err.message), err.message);
+      return;
+    }
+  }
+  throw new Error('never rate limited');
+});
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

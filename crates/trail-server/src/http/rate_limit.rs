@@ -155,7 +155,16 @@ pub async fn middleware(
     }
     let (mut parts, body) = request.into_parts();
     // A request that does not authenticate is not counted; its handler answers 401.
-    let Ok(principal) = Principal::from_request_parts(&mut parts, &state).await else {
+    // Retraced's clients send `Authorization: token=<key>` rather than a Bearer credential.
+    let retraced_key = crate::compat::retraced::is_ingest(&parts.method, parts.uri.path())
+        .then(|| crate::compat::retraced::credential(&parts.headers))
+        .flatten()
+        .map(str::to_owned);
+    let principal = match retraced_key {
+        Some(key) => crate::auth::bearer(&state, &key).await,
+        None => Principal::from_request_parts(&mut parts, &state).await,
+    };
+    let Ok(principal) = principal else {
         return next.run(Request::from_parts(parts, body)).await;
     };
     let query_org = query_organization(parts.uri.query());

@@ -54,16 +54,20 @@ pub fn is_ingest(method: &axum::http::Method, path: &str) -> bool {
         && (path.ends_with("/event") || path.ends_with("/event/bulk"))
 }
 
-/// The caller of a project's route: an API key of the organization `project` names.
-async fn project_caller(state: &AppState, headers: &HeaderMap, project: &str) -> ApiResult<Caller> {
-    let key = headers
+/// The key of Retraced's `Authorization: token=<key>` (or `Token token=<key>`).
+pub fn credential(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once("token=").map(|(_, key)| key.trim()))
         .filter(|key| !key.is_empty())
-        .ok_or_else(|| {
-            ApiError::unauthorized("Send the API key as `Authorization: token=<key>`.")
-        })?;
+}
+
+/// The caller of a project's route: an API key of the organization `project` names.
+async fn project_caller(state: &AppState, headers: &HeaderMap, project: &str) -> ApiResult<Caller> {
+    let key = credential(headers).ok_or_else(|| {
+        ApiError::unauthorized("Send the API key as `Authorization: token=<key>`.")
+    })?;
     let principal = auth::bearer(state, key).await?;
     let organization_id = match &principal {
         Principal::Key(api_key) => api_key.organization_id.clone(),
