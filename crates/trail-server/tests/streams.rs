@@ -908,7 +908,7 @@ async fn polling_by_seq_follows_links_and_never_skips_a_late_event() {
                 .map(|e| e["seq"].as_u64().unwrap())
                 .collect();
             assert_eq!(
-                reply.body["next_cursor"]
+                reply.body["poll_cursor"]
                     .as_str()
                     .map(|c| next.ends_with(&format!("cursor={c}"))),
                 Some(true)
@@ -922,6 +922,12 @@ async fn polling_by_seq_follows_links_and_never_skips_a_late_event() {
         url = next;
     }
     assert_eq!(read, vec![0, 1, 2, 3, 4]);
+    let last = app.get(&url, OPERATOR).await;
+    assert_eq!(
+        last.body["next_cursor"],
+        Value::Null,
+        "the last page says so, as in every order"
+    );
     let late = common::at(event("late.arrival", "alice"), "2020-01-01T00:00:00Z");
     assert_eq!(app.ingest(&key, late).await.status, StatusCode::OK);
     ingest(&app, &key, "b", 1).await;

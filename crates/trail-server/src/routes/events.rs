@@ -165,6 +165,10 @@ pub struct SearchResponse {
     events: Vec<Shown>,
     /// Pass as `cursor` for the next page; `null` when this is the last.
     next_cursor: Option<String>,
+    /// With `sort=seq&order=asc` only, on every page (the last and empty ones too): the cursor to
+    /// poll from next, so that a poller never loses its place nor skips a late event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    poll_cursor: Option<String>,
 }
 
 async fn run_search(
@@ -195,12 +199,34 @@ async fn run_search(
     }
     let page = search::page(state, &caller, &input).await?;
     let next_cursor = page.next_cursor.map(|c| c.encode());
+    // Oldest first by seq is how a SIEM polls: every page, the last and empty ones too, says
+    // where to poll from next (after its last event, or where it started when nothing was new),
+    // so a poller keeps one cursor forever and never skips an event appended later.
+    let tailing = params.sort == Some(SortKey::Seq) && params.order == Some(Order::Asc);
+    let poll_cursor = tailing
+        .then(|| {
+            next_cursor.clone().or_else(|| {
+                page.events
+                    .last()
+                    .map(|last| {
+                        trail_core::cursor::Cursor {
+                            occurred_at: last.data.occurred_at,
+                            seq: last.seq,
+                        }
+                        .encode()
+                    })
+                    .or_else(|| params.cursor.clone())
+            })
+        })
+        .flatten();
+    let link = next_cursor.clone().or_else(|| poll_cursor.clone());
     let mut response = Json(SearchResponse {
         events: Shown::all(&catalogue, page.events),
-        next_cursor: next_cursor.clone(),
+        next_cursor,
+        poll_cursor,
     })
     .into_response();
-    if let Some(cursor) = next_cursor {
+    if let Some(cursor) = link {
         response.extensions_mut().insert(NextCursor(cursor));
     }
     Ok(response)
@@ -238,8 +264,8 @@ fn download(
 ///
 /// A page with more after it carries `Link: </v1/events?…&cursor=…>; rel="next"`. A SIEM that
 /// polls uses `sort=seq&order=asc`: the log's order, in which an event that arrives late (an old
-/// `occurred_at`) still comes after everything already read, so following the cursor never
-/// skips one.
+/// `occurred_at`) still comes after everything already read; every such page carries a
+/// `poll_cursor` and a `Link` to poll next, so following them never skips an event.
 #[utoipa::path(get, path = "/v1/events", tag = "events", params(SearchParams),
     responses((status = 200, body = SearchResponse, description = "A page of events, or with `format` the whole result as a file",
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when more events follow"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -264,9 +290,9 @@ pub async fn search_get(
     Ok(response)
 }
 
-/// `Link: </v1/events?…&cursor=…>; rel="next"` for a page that has a `next_cursor`: the same
-/// query with the cursor replaced, so that a poller (a SIEM with `sort=seq&order=asc`) follows
-/// links and never builds URLs. Read from the JSON answer's `next_cursor`.
+/// `Link: </v1/events?…&cursor=…>; rel="next"` for a page that has a `next_cursor` (or, polling
+/// by `seq`, a `poll_cursor`): the same query with the cursor replaced, so that a poller follows
+/// links and never builds URLs.
 fn next_link(raw: &str, response: &Response) -> Option<axum::http::HeaderValue> {
     let cursor = response.extensions().get::<NextCursor>()?.0.clone();
     let mut query = form_urlencoded::Serializer::new(String::new());
