@@ -31,6 +31,11 @@ const STRING_FIELDS: [(Field, &str); 13] = [
     (Field::ResourceName, "resource.name"),
 ];
 
+/// The term name of a single-valued string field: the fields facets count.
+pub fn facetable(field: &Field) -> Option<&'static str> {
+    term_name(field)
+}
+
 fn term_name(field: &Field) -> Option<&'static str> {
     STRING_FIELDS
         .iter()

@@ -1,31 +1,36 @@
 //! The embedded SQLite store (`trail.db` in the data directory): one writer thread with group
 //! commit for every write, a small pool of read connections used from `spawn_blocking`.
 //!
-//! Layout: `schema` opens connections and migrates, `writer` + `append` + `prepare` are the write
-//! path, `search` + `matchers` compile filters, `read` + `queries` + `rows` the read path,
-//! `columns` maps fields onto columns, `admin` keeps organizations, keys and settings, `access`
-//! users, memberships, roles and sessions, `tree` +
-//! `checkpoints` the Merkle tree and signed checkpoints, `backup` the online copy `trail backup`
-//! takes.
+//! Events live in storage engine v2 (docs/storage.md): `block` is the block log (zstd blocks of
+//! canonical leaf bytes, leaf hashes and times), `runs` the bitmap index (sorted runs of postings
+//! cut into pages, merged in tiers), `events` reads events back by seq and by id, and `queries`
+//! answers search, count and facets with the planner (`crate::plan`) over the runs.
+//!
+//! Layout: `schema` opens connections and migrates, `convert` turns a v1 store (one row per event)
+//! into blocks and runs on open, `writer` + `append` + `prepare` are the write path, `read` +
+//! `queries` + `events` the read path, `admin` keeps organizations, keys and settings, `access`
+//! users, memberships, roles and sessions, `tree` + `checkpoints` the Merkle tree and signed
+//! checkpoints, `retention` removes whole blocks, `backup` the online copy `trail backup` takes.
 
 mod access;
 mod admin;
 mod append;
 mod audited;
 pub mod backup;
+mod block;
 mod checkpoints;
 mod columns;
+mod convert;
 mod event_types;
+mod events;
 mod exports;
-mod matchers;
 mod prepare;
 mod queries;
 mod read;
 mod retention;
 mod rows;
-mod scan;
+mod runs;
 mod schema;
-mod search;
 mod tree;
 mod views;
 mod writer;
@@ -43,8 +48,9 @@ use trail_core::merkle::{Hash, NodeId};
 use trail_core::query::{Field, Search};
 use trail_core::{Millis, ids};
 
-use self::prepare::PreparedEvent;
+use self::prepare::PreparedBatch;
 use self::read::Readers;
+use self::runs::Directories;
 use self::writer::{AdminJob, Job};
 use trail_core::catalogue::EventType;
 
@@ -86,11 +92,6 @@ pub struct SqliteStore {
     closed: AtomicBool,
 }
 
-/// The FTS rowid of an event: `org * 2^40 + seq`.
-fn fts_rowid(org: i64, seq: u64) -> i64 {
-    (org << 40) + seq as i64
-}
-
 fn unavailable() -> StoreError {
     StoreError::Unavailable("the store is closed".into())
 }
@@ -103,11 +104,14 @@ impl SqliteStore {
         })?;
         let path = data_dir.join("trail.db");
         let conn = schema::open_writer(&path, options.cache_kib)?;
+        let directories = Arc::new(Directories::default());
+        convert::convert_v1(&conn, &directories)?;
         let (sender, receiver) = mpsc::channel();
         let max_group_events = options.max_group_events.max(1);
+        let state = append::WriterState::new(Arc::clone(&directories));
         let writer = std::thread::Builder::new()
             .name("trail-sqlite-writer".into())
-            .spawn(move || writer::run(conn, receiver, max_group_events))
+            .spawn(move || writer::run(conn, state, receiver, max_group_events))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer: {e}")))?;
         tracing::debug!(path = %path.display(), "Opened SQLite store");
         Ok(SqliteStore {
@@ -116,8 +120,8 @@ impl SqliteStore {
             readers: Arc::new(Readers::new(
                 path,
                 options.read_connections,
-                options.cache_kib,
-                options.mmap_bytes,
+                (options.cache_kib, options.mmap_bytes),
+                directories,
             )),
             closed: AtomicBool::new(false),
         })
@@ -130,14 +134,15 @@ impl SqliteStore {
         if !path.is_file() {
             return Err(StoreError::NotFound);
         }
+        schema::require_block_log(&path)?;
         Ok(SqliteStore {
             jobs: Mutex::new(None),
             writer: Mutex::new(None),
             readers: Arc::new(Readers::new(
                 path,
                 options.read_connections,
-                options.cache_kib,
-                options.mmap_bytes,
+                (options.cache_kib, options.mmap_bytes),
+                Arc::new(Directories::default()),
             )),
             closed: AtomicBool::new(false),
         })
@@ -295,19 +300,16 @@ impl Store for SqliteStore {
         }
         let org = organization_id.to_owned();
         let prepared = tokio::task::spawn_blocking(move || {
-            let events: Vec<PreparedEvent> = events
-                .into_iter()
-                .map(|new| PreparedEvent::new(&org, new))
-                .collect();
-            (org, events)
+            let batch = PreparedBatch::new(&org, events);
+            (org, batch)
         })
         .await
         .map_err(|e| StoreError::Internal(format!("preparing events failed: {e}")))?;
-        let (organization_id, events) = prepared;
+        let (organization_id, batch) = prepared;
         let (reply, answer) = oneshot::channel();
         self.send(Job::Append {
             organization_id,
-            events,
+            batch,
             reply,
         })?;
         answer.await.map_err(|_| unavailable())?
@@ -369,7 +371,7 @@ impl Store for SqliteStore {
     async fn events_by_seq(&self, organization_id: &str, from: u64, to: u64) -> Result<Vec<Event>> {
         let org = organization_id.to_owned();
         self.read("get", move |r, conn| {
-            scan::events_by_seq(r, conn, &org, from, to)
+            queries::events_by_seq(r, conn, &org, from, to)
         })
         .await
     }
@@ -666,8 +668,8 @@ impl Store for SqliteStore {
 
     async fn action_stats(&self, organization_id: &str) -> Result<Vec<ActionStats>> {
         let org = organization_id.to_owned();
-        self.read("facets", move |_, conn| {
-            event_types::action_stats(conn, &org)
+        self.read("facets", move |r, conn| {
+            queries::action_stats(r, conn, &org)
         })
         .await
     }
