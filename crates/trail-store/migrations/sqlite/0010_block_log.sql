@@ -20,8 +20,9 @@ CREATE TABLE blocks (
 
 -- An immutable sorted run of postings (term -> roaring bitmap of seqs) covering the seqs
 -- `[first_seq, end_seq)`; tier 0 is one group commit, tier n + 1 the merge of 16 runs of tier n.
--- `directory` is the first term of each of its pages. `id` is never reused, so readers cache a
--- run's directory by it.
+-- `directory` is the first term of each of its pages; `ids` a Bloom filter of its `id=` terms
+-- (10 bits per event), so that looking an event id up skips the runs that cannot hold it. `id` is
+-- never reused, so readers cache a run's directory and filter by it.
 CREATE TABLE runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     org INTEGER NOT NULL,
@@ -30,7 +31,8 @@ CREATE TABLE runs (
     end_seq INTEGER NOT NULL,
     min_time INTEGER NOT NULL,
     max_time INTEGER NOT NULL,
-    directory BLOB NOT NULL
+    directory BLOB NOT NULL,
+    ids BLOB NOT NULL
 );
 CREATE INDEX runs_org ON runs (org, first_seq);
 

@@ -193,23 +193,7 @@ fn convert_batch(
             .collect();
         block::insert(conn, org, next + (n * BLOCK_EVENTS) as u64, &block_events)?;
     }
-    pairs.sort_unstable();
-    let mut postings = PendingPostings::default();
-    let mut current: Option<(String, Vec<u32>)> = None;
-    for (term, seq) in pairs {
-        match &mut current {
-            Some((last, seqs)) if *last == term => seqs.push(seq),
-            _ => {
-                if let Some((term, seqs)) = current.take() {
-                    postings.push(term, seqs);
-                }
-                current = Some((term, vec![seq]));
-            }
-        }
-    }
-    if let Some((term, seqs)) = current {
-        postings.push(term, seqs);
-    }
+    let mut postings = PendingPostings::from_pairs(pairs);
     let end = next + events.len() as u64;
     postings.write(conn, org, (next, end), (min_time, max_time))?;
     Ok(events.len() as u64)

@@ -93,10 +93,14 @@ pub(super) fn find_by_id(
         if run.end_seq <= retained_from {
             break;
         }
+        let directory = directories.get(conn, run.id)?;
+        if !directory.ids.may_hold(&term) {
+            continue;
+        }
         let postings = RunPostings {
             conn,
             org,
-            directory: directories.get(conn, run.id)?,
+            directory,
             run,
             retained_from,
             failed: Default::default(),

@@ -27,6 +27,7 @@ mod exports;
 mod prepare;
 mod queries;
 mod read;
+mod reindex;
 mod retention;
 mod rows;
 mod runs;
@@ -125,6 +126,20 @@ impl SqliteStore {
             )),
             closed: AtomicBool::new(false),
         })
+    }
+
+    /// Rebuilds the bitmap index of every organization from the block log (`trail reindex`);
+    /// returns how many events were indexed. Safe while a server uses the store: each
+    /// organization's index is replaced in one transaction.
+    pub fn reindex(data_dir: &Path, options: &SqliteOptions) -> Result<u64> {
+        let path = data_dir.join("trail.db");
+        if !path.is_file() {
+            return Err(StoreError::NotFound);
+        }
+        let conn = schema::open_writer(&path, options.cache_kib)?;
+        let directories = Directories::default();
+        convert::convert_v1(&conn, &directories)?;
+        reindex::reindex_all(&conn, &directories)
     }
 
     /// Opens an existing `trail.db` for reading only (`trail verify`): no writer, no migration,

@@ -54,23 +54,75 @@ pub(super) fn list(conn: &Connection, org: i64) -> Result<Vec<RunInfo>> {
     rows.collect::<rusqlite::Result<_>>().map_err(internal)
 }
 
-/// Runs' page directories, shared by the writer and the readers. A run never changes once
-/// written and its id is never reused, so an entry never goes stale.
+/// What a run keeps in memory: the first term of each page, and the Bloom filter of its ids.
+pub(super) struct RunIndex {
+    pub pages: Vec<String>,
+    pub ids: IdFilter,
+}
+
+/// A Bloom filter of a run's `id=` terms: 10 bits per id, 7 probes (about 1 % false positives).
+pub(super) struct IdFilter {
+    bits: Vec<u8>,
+}
+
+const ID_PROBES: u64 = 7;
+
+impl IdFilter {
+    fn build(terms: &[u64]) -> IdFilter {
+        let bytes = (terms.len() * 10).div_ceil(8).max(8);
+        let mut filter = IdFilter {
+            bits: vec![0; bytes],
+        };
+        for hash in terms {
+            for bit in filter.probes(*hash) {
+                filter.bits[bit / 8] |= 1 << (bit % 8);
+            }
+        }
+        filter
+    }
+
+    fn probes(&self, hash: u64) -> impl Iterator<Item = usize> + use<> {
+        let m = (self.bits.len() * 8) as u64;
+        let step = hash.rotate_left(32) | 1;
+        (0..ID_PROBES).map(move |i| (hash.wrapping_add(i.wrapping_mul(step)) % m) as usize)
+    }
+
+    /// Whether the run may hold the term `id=<value>` (`term` is the whole term).
+    pub fn may_hold(&self, term: &str) -> bool {
+        !self.bits.is_empty()
+            && self
+                .probes(term_hash(term))
+                .all(|bit| self.bits[bit / 8] & (1 << (bit % 8)) != 0)
+    }
+}
+
+/// FNV-1a, 64 bits: stable across builds, which a stored filter needs.
+fn term_hash(term: &str) -> u64 {
+    term.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Runs' directories and id filters, shared by the writer and the readers. A run never changes
+/// once written and its id is never reused, so an entry never goes stale.
 #[derive(Default)]
 pub(super) struct Directories {
-    cache: Mutex<HashMap<i64, Arc<Vec<String>>>>,
+    cache: Mutex<HashMap<i64, Arc<RunIndex>>>,
 }
 
 impl Directories {
-    pub fn get(&self, conn: &Connection, run: i64) -> Result<Arc<Vec<String>>> {
+    pub fn get(&self, conn: &Connection, run: i64) -> Result<Arc<RunIndex>> {
         if let Some(found) = self.cache.lock().expect("cache lock").get(&run) {
             return Ok(Arc::clone(found));
         }
-        let bytes: Vec<u8> = conn
-            .prepare_cached("SELECT directory FROM runs WHERE id = ?")
-            .and_then(|mut s| s.query_row([run], |r| r.get(0)))
+        let (pages, ids): (Vec<u8>, Vec<u8>) = conn
+            .prepare_cached("SELECT directory, ids FROM runs WHERE id = ?")
+            .and_then(|mut s| s.query_row([run], |r| Ok((r.get(0)?, r.get(1)?))))
             .map_err(internal)?;
-        let directory = Arc::new(decode_directory(&bytes)?);
+        let directory = Arc::new(RunIndex {
+            pages: decode_directory(&pages)?,
+            ids: IdFilter { bits: ids },
+        });
         self.cache
             .lock()
             .expect("cache lock")
@@ -123,6 +175,7 @@ pub(super) struct RunWriter<'c> {
     page: Vec<u8>,
     first_terms: Vec<String>,
     pages: Vec<Vec<u8>>,
+    id_hashes: Vec<u64>,
 }
 
 impl<'c> RunWriter<'c> {
@@ -133,6 +186,7 @@ impl<'c> RunWriter<'c> {
             page: Vec::with_capacity(PAGE_BYTES + 4096),
             first_terms: Vec::new(),
             pages: Vec::new(),
+            id_hashes: Vec::new(),
         }
     }
 
@@ -140,6 +194,9 @@ impl<'c> RunWriter<'c> {
     pub fn push(&mut self, term: &str, bitmap: &RoaringBitmap) {
         if self.page.is_empty() {
             self.first_terms.push(term.to_owned());
+        }
+        if term.starts_with("id=") {
+            self.id_hashes.push(term_hash(term));
         }
         self.page
             .extend_from_slice(&(term.len() as u16).to_le_bytes());
@@ -167,8 +224,8 @@ impl<'c> RunWriter<'c> {
         }
         self.conn
             .prepare_cached(
-                "INSERT INTO runs (org, tier, first_seq, end_seq, min_time, max_time, directory) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (org, tier, first_seq, end_seq, min_time, max_time, directory, \
+                 ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -178,7 +235,8 @@ impl<'c> RunWriter<'c> {
                     end_seq as i64,
                     min_time,
                     max_time,
-                    encode_directory(&self.first_terms)
+                    encode_directory(&self.first_terms),
+                    IdFilter::build(&self.id_hashes).bits
                 ])
             })
             .map_err(internal)?;
@@ -237,7 +295,7 @@ pub(super) struct RunPostings<'c> {
     pub conn: &'c Connection,
     pub org: i64,
     pub run: RunInfo,
-    pub directory: Arc<Vec<String>>,
+    pub directory: Arc<RunIndex>,
     pub retained_from: u64,
     pub failed: std::cell::RefCell<Option<StoreError>>,
 }
@@ -271,7 +329,7 @@ impl RunPostings<'_> {
 
     /// Calls `each` with the rest and serialized bitmap of every term starting with `prefix`.
     fn each(&self, prefix: &str, each: &mut dyn FnMut(&str, &[u8]) -> Result<()>) -> Result<()> {
-        let directory = &self.directory;
+        let directory = &self.directory.pages;
         let start = directory
             .partition_point(|first| first.as_str() <= prefix)
             .saturating_sub(1);
@@ -346,6 +404,27 @@ impl RunReader<'_> {
     }
 }
 
+/// Merges runs of `org`, one tier at a time, until no tier has [`MERGE_FAN_IN`] runs; each merge
+/// in its own transaction.
+pub(super) fn merge_all(conn: &Connection, directories: &Directories, org: i64) -> Result<()> {
+    loop {
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(internal)?;
+        let merged = match due_merge(&list(conn, org)?) {
+            Some((inputs, tier)) => merge(conn, directories, org, &inputs, tier).map(|_| true),
+            None => Ok(false),
+        };
+        let end = if matches!(merged, Ok(true)) {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
+        conn.execute_batch(end).map_err(internal)?;
+        if !merged? {
+            return Ok(());
+        }
+    }
+}
+
 /// Merges `runs` (consecutive in seq) into one run of `tier`, deletes them, and returns the new
 /// run's id. Runs never overlap in seq, so a term's merged bitmap is the OR of its bitmaps.
 pub(super) fn merge(
@@ -361,7 +440,7 @@ pub(super) fn merge(
             conn,
             org,
             run: run.id,
-            pages: directories.get(conn, run.id)?.len(),
+            pages: directories.get(conn, run.id)?.pages.len(),
             next_page: 0,
             entries: Vec::new().into_iter(),
         });
@@ -452,6 +531,19 @@ impl PendingPostings {
 
     pub fn push(&mut self, term: String, seqs: Vec<u32>) {
         self.entries.push((term, seqs));
+    }
+
+    /// The postings of `(term, seq)` pairs in any order.
+    pub fn from_pairs(mut pairs: Vec<(String, u32)>) -> PendingPostings {
+        pairs.sort_unstable();
+        let mut entries: Vec<(String, Vec<u32>)> = Vec::new();
+        for (term, seq) in pairs {
+            match entries.last_mut() {
+                Some((last, seqs)) if *last == term => seqs.push(seq),
+                _ => entries.push((term, vec![seq])),
+            }
+        }
+        PendingPostings { entries }
     }
 
     /// Writes the group's run and empties the list.
