@@ -72,6 +72,9 @@ pub struct Settings {
     pub http: crate::http::HttpSettings,
     /// HTTPS on `listen` when set (certificate and key files, the optional redirect listener).
     pub tls: Option<crate::http::tls::TlsSettings>,
+    /// A MaxMind-format (`.mmdb`) database that adds locations to events with a public address
+    /// and no location (`crate::locations`); none leaves locations as sent.
+    pub location_database: Option<PathBuf>,
 }
 
 /// What the audit trail of the auditors records.
@@ -128,6 +131,7 @@ impl Settings {
             retention_interval: std::time::Duration::ZERO,
             http: crate::http::HttpSettings::for_tests(),
             tls: None,
+            location_database: None,
         }
     }
 
@@ -238,6 +242,7 @@ impl Settings {
                 .unwrap_or(DEFAULT_RETENTION_INTERVAL),
             http: crate::http::HttpSettings::load(&args.http, &file.http)?,
             tls,
+            location_database: args.location_database.clone().or(file.location_database),
         })
     }
 
@@ -323,6 +328,7 @@ struct FileSettings {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     tls_redirect_listen: Option<String>,
+    location_database: Option<PathBuf>,
     #[serde(skip)]
     http: crate::http::settings::HttpFileSettings,
 }
@@ -454,6 +460,10 @@ pub struct ServeArgs {
     /// `0.0.0.0:80` [default: none].
     #[arg(long, env = "TRAIL_TLS_REDIRECT_LISTEN", value_name = "ADDR")]
     pub tls_redirect_listen: Option<String>,
+    /// A MaxMind-format `.mmdb` file (GeoLite2/GeoIP2 City or Country, DB-IP) that adds
+    /// `context.location` to events with a public IP and no location [default: none].
+    #[arg(long, env = "TRAIL_LOCATION_DATABASE", value_name = "FILE")]
+    pub location_database: Option<PathBuf>,
     #[command(flatten)]
     pub http: crate::http::HttpArgs,
 }

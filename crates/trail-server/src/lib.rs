@@ -14,6 +14,7 @@ pub mod extract;
 pub mod http;
 pub mod integrity;
 pub mod jobs;
+pub mod locations;
 pub mod login_limit;
 pub mod password;
 pub mod retention;
@@ -137,6 +138,19 @@ async fn assemble(
     let viewer_keys = viewer_tokens::ViewerTokenKey::load(store.as_ref())
         .await
         .context("loading the viewer token key")?;
+    let locator = match &settings.location_database {
+        Some(path) => {
+            let locator = locations::Locator::open(path)?;
+            tracing::info!(database = %path.display(), source = locator.source(), "Adding locations to events from the location database");
+            Some(Arc::new(locator))
+        }
+        None => {
+            tracing::info!(
+                "No location database (location_database): event locations stay as sent"
+            );
+            None
+        }
+    };
     let (api, mut openapi) = routes::router();
     http::openapi::document_layer_errors(&mut openapi);
     let openapi_json = Arc::new(
@@ -152,7 +166,8 @@ async fn assemble(
         log_keys,
         viewer_keys,
         clock,
-    );
+    )
+    .with_locator(locator);
     let web = trail_web::router(trail_web::WebConfig {
         embed_frame_ancestors: state.settings.embed_frame_ancestors.clone(),
     });

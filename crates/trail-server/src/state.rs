@@ -41,6 +41,8 @@ pub struct Inner {
     pub node_id: String,
     /// Compiled event-type catalogues, per organization.
     pub catalogues: crate::services::event_types::cache::Catalogues,
+    /// The location database, when the operator configured one.
+    pub locator: Option<Arc<crate::locations::Locator>>,
 }
 
 impl AppState {
@@ -88,7 +90,16 @@ impl AppState {
             jobs: JobsHealth::default(),
             node_id: format!("node-{:016x}", rand::random::<u64>()),
             catalogues: Default::default(),
+            locator: None,
         }))
+    }
+
+    /// Sets the location database; only while the state is not yet shared (at start).
+    pub fn with_locator(mut self, locator: Option<Arc<crate::locations::Locator>>) -> Self {
+        Arc::get_mut(&mut self.0)
+            .expect("the locator is set before the state is shared")
+            .locator = locator;
+        self
     }
 }
 

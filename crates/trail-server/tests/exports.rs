@@ -542,3 +542,80 @@ async fn exports_and_searches_read_time_bounds_alike() {
         )
     );
 }
+
+#[tokio::test]
+async fn an_export_job_resolves_catalogue_labels_as_they_were_when_it_was_created() {
+    let app = TestApp::new().await;
+    let org = app.org("Acme").await;
+    let key = app
+        .key(&org, &["events:write", "events:read", "exports"])
+        .await;
+    let label = |label: &str| json!({"organization_id": org, "label": label, "area": "members", "description": "d"});
+    let put = app
+        .call(
+            axum::http::Method::PUT,
+            "/v1/event-types/member.invited",
+            &common::Auth::Bearer(OPERATOR.into()),
+            Some(&label("Invited")),
+        )
+        .await;
+    assert!(put.status.is_success(), "{:?}", put.body);
+    ingest_invited_and_scans(&app, &key).await;
+    let job = app
+        .post(
+            "/v1/exports",
+            &key,
+            json!({"format": "ndjson", "q": "action:\"Invited\""}),
+        )
+        .await;
+    assert_eq!(job.status, StatusCode::CREATED, "{:?}", job.body);
+    assert_eq!(
+        job.body["record_count"], 3,
+        "the label counts its action's events"
+    );
+    // Relabelled before the job runs: the job still exports what it counted.
+    let relabelled = app
+        .call(
+            axum::http::Method::PUT,
+            "/v1/event-types/member.invited",
+            &common::Auth::Bearer(OPERATOR.into()),
+            Some(&label("Member Invited")),
+        )
+        .await;
+    assert!(relabelled.status.is_success(), "{:?}", relabelled.body);
+    exports::run_pending(&app.state).await.unwrap();
+    let id = job.body["id"].as_str().unwrap();
+    let done = app.get(&format!("/v1/exports/{id}"), &key).await.body;
+    assert_eq!(done["status"], "completed", "{done:?}");
+    assert_eq!(done["exported_count"], 3);
+    let (_, _, body) = fetch(&app, &format!("/v1/exports/{id}/download"), &key, &[]).await;
+    let actions: Vec<String> = String::from_utf8(body)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(actions, ["member.invited"; 3]);
+}
+
+/// Three `member.invited` and two `scan.started` events.
+async fn ingest_invited_and_scans(app: &TestApp, key: &str) {
+    let events: Vec<Value> = (0..5)
+        .map(|i| {
+            event(
+                if i % 2 == 0 {
+                    "member.invited"
+                } else {
+                    "scan.started"
+                },
+                "ann",
+            )
+        })
+        .collect();
+    let reply = app.ingest(key, Value::Array(events)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+}

@@ -1,6 +1,6 @@
 //! Hostile clients over real TCP against a real server: a slow header, a stalled body or an idle
-//! connection is cut and does not starve `/healthz`; connections beyond the limit wait instead of
-//! exhausting file descriptors; ingest past the in-flight limit answers 503 with Retry-After at
+//! connection is cut and does not starve `/healthz`; connections beyond the limit are answered 503
+//! at once instead of waiting or exhausting file descriptors; ingest past the in-flight limit answers 503 with Retry-After at
 //! once; rate limits answer 429 with `RateLimit-*` headers; `/readyz` turns not ready while
 //! writes fail.
 
@@ -97,17 +97,77 @@ async fn slow_headers_are_cut_and_do_not_starve_healthz() {
         }
         cut
     });
+    // While the slow clients hold the slots `/healthz` may be refused with 503 at once; it is
+    // served as soon as the slow ones are cut.
     let started = Instant::now();
-    let (status, body, _) = exchange(
-        addr,
-        &request("GET", "/healthz", ""),
-        Duration::from_secs(20),
-    )
-    .await;
+    let (status, body) = loop {
+        let (status, body, _) = exchange(
+            addr,
+            &request("GET", "/healthz", ""),
+            Duration::from_secs(5),
+        )
+        .await;
+        if status != 503 || started.elapsed() > Duration::from_secs(20) {
+            break (status, body);
+        }
+        assert_eq!(body["error"]["code"], "overloaded", "{body:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     assert_eq!(status, 200, "{body:?}");
     assert_eq!(body["status"], "ok");
-    assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(trickle.await.unwrap(), 16, "every slow client was cut");
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn connections_past_the_limit_are_answered_503_at_once() {
+    let (running, _dir) = server(|s| s.http.max_connections = 4).await;
+    let addr = running.addr;
+    // Four idle connections hold every slot (the idle timeout is a minute).
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(TcpStream::connect(addr).await.unwrap());
+    }
+    // The accept loop takes them in order; make sure it has before the fifth comes.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let (status, body, text) = exchange(
+            addr,
+            &request("POST", "/v1/organizations", r#"{"name":"acme"}"#),
+            Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(status, 503, "{text}");
+        assert_eq!(body["error"]["code"], "overloaded");
+        assert_eq!(body["error"]["details"][0]["rule"], "max_connections");
+        assert_eq!(body["error"]["details"][0]["limit"], 4);
+        let lower = text.to_ascii_lowercase();
+        assert!(lower.contains("\r\nretry-after: 1\r\n"), "{text}");
+        assert!(lower.contains("\r\nconnection: close\r\n"), "{text}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+    // Nothing was created by the refused requests, and a freed slot serves again.
+    drop(held.pop());
+    let started = Instant::now();
+    let (status, orgs) = loop {
+        let (status, body, _) = exchange(
+            addr,
+            &request("GET", "/v1/organizations", ""),
+            Duration::from_secs(5),
+        )
+        .await;
+        if status != 503 || started.elapsed() > Duration::from_secs(10) {
+            break (status, body);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(status, 200, "{orgs:?}");
+    assert_eq!(
+        orgs["organizations"].as_array().map(Vec::len),
+        Some(0),
+        "{orgs:?}"
+    );
     running.stop().await.unwrap();
 }
 

@@ -2,6 +2,8 @@
 //! organization's limits (retention, longest window) into the spec that is stored with the job
 //! and that the worker turns back into a search.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use trail_core::Millis;
 use trail_core::export::{ExportFormat, TimeFrame};
@@ -83,6 +85,10 @@ pub struct ExportSpec {
     /// record included) that arrived while it waited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub below_seq: Option<u64>,
+    /// Catalogue labels used in `action:` conditions (lower-cased) and the actions each stood for
+    /// when the job was created (`crate::services::search::labels_in`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub action_labels: BTreeMap<String, Vec<String>>,
 }
 
 /// One condition of [`crate::access::restrictions`], in a stable stored form.
@@ -154,6 +160,7 @@ impl ExportSpec {
     pub fn search(&self, at: Millis) -> ApiResult<Search> {
         let mut filter =
             crate::services::search::parse_filter(self.q.as_deref(), self.filters.as_deref(), at)?;
+        crate::services::search::resolve_kept_labels(&self.action_labels, &mut filter);
         filter
             .conditions
             .extend(self.restricted_to.iter().map(Restriction::condition));
@@ -283,6 +290,7 @@ pub fn resolve(
         rows_per_file: request.rows_per_file,
         restricted_to: Vec::new(),
         below_seq: None,
+        action_labels: BTreeMap::new(),
     };
     // Fails now (400) rather than in the worker when the query does not parse.
     spec.search(now)?;

@@ -1,6 +1,9 @@
-//! The accept loop: at most `max_connections` connections at once (further ones wait in the
-//! listen backlog instead of exhausting file descriptors), a deadline on every request head, and
-//! a connection on which nothing moves for `idle_timeout` closed. Graceful shutdown stops
+//! The accept loop: at most `max_connections` connections served at once, a deadline on every
+//! request head, and a connection on which nothing moves for `idle_timeout` closed. Connections
+//! beyond the limit are still accepted — up to [`shed_capacity`] more — and answered at once with
+//! 503 `overloaded` and `Retry-After` (over TLS: closed at once), so that a client past the limit
+//! learns it in milliseconds instead of waiting out SYN retransmissions in a full listen backlog.
+//! Only past both limits do connections wait in the backlog, which keeps file descriptors bounded. Graceful shutdown stops
 //! accepting and lets open requests finish. With TLS the handshake runs in the connection's own
 //! task (within `header_timeout`), under the same limits.
 
@@ -40,6 +43,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(settings.max_connections));
+    let shed_permits = Arc::new(Semaphore::new(shed_capacity(settings.max_connections)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -56,11 +60,14 @@ pub async fn serve(
         .keep_alive_timeout(settings.header_timeout);
     let idle_timeout = settings.idle_timeout;
     let handshake_timeout = settings.header_timeout;
+    let max_connections = settings.max_connections;
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+        let slot = tokio::select! {
+            biased;
             () = &mut shutdown => break,
+            permit = permits.clone().acquire_owned() => Slot::Serve(permit.expect("never closed")),
+            permit = shed_permits.clone().acquire_owned() => Slot::Shed(permit.expect("never closed")),
         };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -75,6 +82,23 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        // A serving slot may have freed while this one waited in `accept`.
+        let permit = match slot {
+            Slot::Serve(permit) => permit,
+            Slot::Shed(shed) => match permits.clone().try_acquire_owned() {
+                Ok(permit) => permit,
+                Err(_) => {
+                    let plain = tls.is_none();
+                    tokio::spawn(async move {
+                        if plain {
+                            refuse(stream, max_connections).await;
+                        }
+                        drop(shed);
+                    });
+                    continue;
+                }
+            },
+        };
         let activity = Activity::new();
         let tracked = Tracked {
             inner: stream,
@@ -108,6 +132,66 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// Connections accepted beyond `max_connections` only to be refused with 503: a quarter of the
+/// limit, at least 64.
+pub fn shed_capacity(max_connections: usize) -> usize {
+    (max_connections / 4).max(64)
+}
+
+/// What an accepted connection will get.
+enum Slot {
+    Serve(tokio::sync::OwnedSemaphorePermit),
+    Shed(tokio::sync::OwnedSemaphorePermit),
+}
+
+/// How long a refused connection may take to receive its 503, and then to finish sending what it
+/// had started (read and discarded, so that the client reads the answer rather than a reset).
+const REFUSE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+const REFUSE_DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+const REFUSE_DRAIN_BYTES: usize = 256 * 1024;
+
+/// Answers a connection past the limit with 503 `overloaded` in the documented error shape, without
+/// reading its request, and closes it.
+async fn refuse(mut stream: TcpStream, max_connections: usize) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    metrics::counter!("trail_http_shed_total", "limit" => "connections").increment(1);
+    let body = serde_json::json!({"error": {
+        "code": "overloaded",
+        "message": format!(
+            "Trail is serving its limit of {max_connections} connections; retry after the time in Retry-After."
+        ),
+        "details": [{"rule": "max_connections", "limit": max_connections}],
+    }})
+    .to_string();
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         retry-after: 1\r\ncache-control: no-store\r\nx-content-type-options: nosniff\r\n\
+         connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let written = tokio::time::timeout(REFUSE_WRITE_TIMEOUT, async {
+        stream.write_all(answer.as_bytes()).await?;
+        stream.shutdown().await
+    })
+    .await;
+    if !matches!(written, Ok(Ok(()))) {
+        return;
+    }
+    // Closing with unread bytes would reset the connection and could discard the answer before the
+    // client reads it; take what it is still sending, up to a bound.
+    let _ = tokio::time::timeout(REFUSE_DRAIN_TIMEOUT, async {
+        let mut buf = [0u8; 8192];
+        let mut taken = 0;
+        while taken < REFUSE_DRAIN_BYTES {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => taken += n,
+            }
+        }
+    })
+    .await;
 }
 
 /// One accepted connection, served until it ends, idles out, or shutdown closes it.

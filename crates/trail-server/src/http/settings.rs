@@ -17,7 +17,8 @@ pub struct HttpSettings {
     pub body_timeout: Duration,
     /// A connection on which no byte moves either way for this long is closed.
     pub idle_timeout: Duration,
-    /// Connections served at once; further ones wait in the listen backlog.
+    /// Connections served at once; up to a quarter more (at least 64) are accepted only to be
+    /// answered 503 `overloaded` at once, and past that they wait in the listen backlog.
     pub max_connections: usize,
     /// Largest request head (all header lines) in bytes; larger ones get 431.
     pub max_header_bytes: usize,

@@ -4,6 +4,7 @@
 
 use axum::http::StatusCode;
 use trail_core::ids;
+use trail_core::query::Field;
 use trail_store::{Change, ExportJob, ExportStatus};
 
 use super::Caller;
@@ -58,6 +59,11 @@ pub async fn create(
         .await
         .map_err(|e| ApiError::from_store(e, "organization"))?;
     spec.below_seq = Some(head.size);
+    let filter = spec.search(now)?.filter;
+    if filter.conditions.iter().any(|c| c.field == Field::Action) {
+        let catalogue = super::search::catalogue(state, org).await?;
+        spec.action_labels = super::search::labels_in(&catalogue, &filter);
+    }
     let record_count = state
         .store
         .count(org, &spec.search(now)?)

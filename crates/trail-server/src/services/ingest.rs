@@ -52,6 +52,9 @@ pub async fn append_events(
     catalogue
         .check_batch(&mut events)
         .map_err(ApiError::schema_violations)?;
+    if let Some(locator) = &state.locator {
+        locator.enrich(&mut events);
+    }
     let count = events.len();
     let appended = state
         .store

@@ -3,6 +3,7 @@
 //! ([`audit::read`]). Used by `GET/POST /v1/events`, count, facets, one event, downloads and
 //! export specs; the web app, stream workers and compatibility routes use it the same way.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use trail_core::Millis;
@@ -181,6 +182,42 @@ pub async fn catalogue(state: &AppState, organization_id: &str) -> ApiResult<Arc
 /// Replaces an `action:` value that is a catalogue label (and not itself an action name) by the
 /// actions with that label.
 fn resolve_labels(catalogue: &Catalogue, filter: &mut Filter) {
+    resolve_labels_with(filter, |label| catalogue.actions_labelled(label));
+}
+
+/// The catalogue labels that `filter`'s `action:` conditions use, each with its actions now: an
+/// export job keeps them, so that it exports what was counted when it was created even if the
+/// catalogue changes before it runs.
+pub fn labels_in(catalogue: &Catalogue, filter: &Filter) -> BTreeMap<String, Vec<String>> {
+    let mut labels = BTreeMap::new();
+    for condition in filter
+        .conditions
+        .iter()
+        .filter(|c| c.field == Field::Action)
+    {
+        for matcher in &condition.matchers {
+            if let query::Matcher::Eq(value) = matcher
+                && !catalogue::is_action_name(value)
+                && let Some(actions) = catalogue.actions_labelled(value)
+            {
+                labels.insert(value.to_lowercase(), actions.to_vec());
+            }
+        }
+    }
+    labels
+}
+
+/// [`resolve_labels`] with labels looked up in `labels` (as [`labels_in`] made them).
+pub fn resolve_kept_labels(labels: &BTreeMap<String, Vec<String>>, filter: &mut Filter) {
+    resolve_labels_with(filter, |label| {
+        labels.get(&label.to_lowercase()).map(Vec::as_slice)
+    });
+}
+
+fn resolve_labels_with<'a>(
+    filter: &mut Filter,
+    actions_labelled: impl Fn(&str) -> Option<&'a [String]>,
+) {
     for condition in &mut filter.conditions {
         if condition.field != Field::Action {
             continue;
@@ -189,7 +226,7 @@ fn resolve_labels(catalogue: &Catalogue, filter: &mut Filter) {
         for matcher in condition.matchers.drain(..) {
             match &matcher {
                 query::Matcher::Eq(value) if !catalogue::is_action_name(value) => {
-                    match catalogue.actions_labelled(value) {
+                    match actions_labelled(value) {
                         Some(actions) => {
                             resolved.extend(actions.iter().map(|a| query::Matcher::Eq(a.clone())))
                         }
