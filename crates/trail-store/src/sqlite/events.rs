@@ -9,8 +9,8 @@ use super::block::{Block, BlockMeta};
 use super::runs::{self, Directories, RunPostings};
 use super::schema::internal;
 use super::{retention, tree};
-use crate::plan::Postings;
 use crate::Result;
+use crate::plan::Postings;
 
 /// The leaf hash before `seq`: zeros at 0 (what `GENESIS_PREV` spells), else the stored or
 /// retired leaf of `seq - 1`. When that leaf is missing (a store edited behind Trail's back) it

@@ -15,7 +15,7 @@ use super::block::{self, Block, BlockMeta};
 use super::events::{self, from_block};
 use super::read::Readers;
 use super::retention::first_retained;
-use super::runs::{self, RunPostings};
+use super::runs::{self, RunInfo, RunPostings};
 use super::schema::internal;
 use crate::plan::{self, string_field};
 use crate::{ActionStats, FacetValue, LogHead, Page, Result, StoreError};
@@ -25,6 +25,9 @@ use crate::{ActionStats, FacetValue, LogHead, Page, Result, StoreError};
 struct Selection {
     candidates: RoaringBitmap,
     exact: bool,
+    /// The runs overlapping the time range, with what the planner read them with.
+    runs: Vec<RunInfo>,
+    retained_from: u64,
     blocks: Vec<BlockMeta>,
     from: i64,
     to: i64,
@@ -39,10 +42,12 @@ impl Selection {
         let retained_from = first_retained(conn, org)?;
         let mut candidates = RoaringBitmap::new();
         let mut exact = true;
+        let mut overlapping = Vec::new();
         for run in runs::list(conn, org)? {
             if run.end_seq <= retained_from || run.max_time < from || run.min_time >= to {
                 continue;
             }
+            overlapping.push(run);
             let postings = RunPostings {
                 conn,
                 org,
@@ -65,9 +70,51 @@ impl Selection {
         Ok(Selection {
             candidates,
             exact,
+            runs: overlapping,
+            retained_from,
             blocks,
             from,
             to,
+        })
+    }
+
+    /// The selected seqs when the candidates are exact: those in blocks inside the time range,
+    /// and those of the blocks on its edges whose time is in it.
+    fn exact_positions(&self, conn: &Connection, org: i64) -> Result<RoaringBitmap> {
+        let mut out = RoaringBitmap::new();
+        for meta in &self.blocks {
+            let positions = self.in_block(meta);
+            if positions.is_empty() {
+                continue;
+            }
+            if self.inside(meta) {
+                out |= positions;
+                continue;
+            }
+            let times = block::times(conn, org, meta.first_seq)?;
+            out.extend(
+                positions.iter().filter(|&seq| {
+                    self.in_range(times[(u64::from(seq) - meta.first_seq) as usize])
+                }),
+            );
+        }
+        Ok(out)
+    }
+
+    fn postings<'c>(
+        &self,
+        conn: &'c Connection,
+        readers: &Readers,
+        org: i64,
+        run: RunInfo,
+    ) -> Result<RunPostings<'c>> {
+        Ok(RunPostings {
+            conn,
+            org,
+            directory: readers.directories.get(conn, run.id)?,
+            run,
+            retained_from: self.retained_from,
+            failed: Default::default(),
         })
     }
 
@@ -248,25 +295,12 @@ pub(super) fn count(
     let (org, tx) = org_and_tx(readers, conn, organization_id)?;
     let conn = &*tx;
     let selection = Selection::new(conn, readers, org, search)?;
+    if selection.exact {
+        return Ok(selection.exact_positions(conn, org)?.len());
+    }
     let mut total = 0u64;
     for meta in &selection.blocks {
-        if !selection.exact {
-            selection.each_event(conn, org, search, meta, |_| total += 1)?;
-            continue;
-        }
-        let positions = selection.in_block(meta);
-        if positions.is_empty() {
-            continue;
-        }
-        if selection.inside(meta) {
-            total += positions.len();
-            continue;
-        }
-        let times = block::times(conn, org, meta.first_seq)?;
-        total += positions
-            .iter()
-            .filter(|&seq| selection.in_range(times[(u64::from(seq) - meta.first_seq) as usize]))
-            .count() as u64;
+        selection.each_event(conn, org, search, meta, |_| total += 1)?;
     }
     Ok(total)
 }
@@ -279,23 +313,29 @@ pub(super) fn facets(
     field: &Field,
     limit: usize,
 ) -> Result<Vec<FacetValue>> {
-    if plan::facetable(field).is_none() {
+    let Some(name) = plan::facetable(field) else {
         return Err(StoreError::Internal(format!(
             "`{}` cannot be faceted",
             field.name()
         )));
-    }
+    };
     let (org, tx) = org_and_tx(readers, conn, organization_id)?;
     let conn = &*tx;
     let selection = Selection::new(conn, readers, org, search)?;
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for meta in &selection.blocks {
-        selection.each_event(conn, org, search, meta, |event| {
-            if let Some(value) = string_field(field, &event.data) {
-                *counts.entry(value.to_owned()).or_default() += 1;
+    let counts = match selection.exact {
+        true => facet_counts(conn, readers, org, &selection, name)?,
+        false => {
+            let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+            for meta in &selection.blocks {
+                selection.each_event(conn, org, search, meta, |event| {
+                    if let Some(value) = string_field(field, &event.data) {
+                        *counts.entry(value.to_owned()).or_default() += 1;
+                    }
+                })?;
             }
-        })?;
-    }
+            counts
+        }
+    };
     let mut facets: Vec<FacetValue> = counts
         .into_iter()
         .map(|(value, count)| FacetValue { value, count })
@@ -303,6 +343,43 @@ pub(super) fn facets(
     facets.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
     facets.truncate(limit);
     Ok(facets)
+}
+
+/// Facet counts from the index alone: the cardinality of each value term of the field within the
+/// selection. Terms are lower-cased; a value sent in another case also has its `case.` term, whose
+/// count is moved from the lower-cased value to that spelling.
+fn facet_counts(
+    conn: &Connection,
+    readers: &Readers,
+    org: i64,
+    selection: &Selection,
+    name: &str,
+) -> Result<BTreeMap<String, u64>> {
+    let positions = selection.exact_positions(conn, org)?;
+    let mut lowered: BTreeMap<String, u64> = BTreeMap::new();
+    let mut cased: BTreeMap<String, u64> = BTreeMap::new();
+    for run in &selection.runs {
+        let postings = selection.postings(conn, readers, org, *run)?;
+        for (counts, prefix) in [
+            (&mut lowered, format!("{name}=")),
+            (&mut cased, format!("{}{name}=", plan::CASED)),
+        ] {
+            for (value, bitmap) in postings.entries_with_prefix(&prefix)? {
+                let n = bitmap.intersection_len(&positions);
+                if n > 0 {
+                    *counts.entry(value).or_default() += n;
+                }
+            }
+        }
+    }
+    for (value, n) in &cased {
+        if let Some(total) = lowered.get_mut(&value.to_ascii_lowercase()) {
+            *total = total.saturating_sub(*n);
+        }
+    }
+    lowered.retain(|_, n| *n > 0);
+    lowered.extend(cased);
+    Ok(lowered)
 }
 
 pub(super) fn get_event(
