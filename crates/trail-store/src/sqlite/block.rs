@@ -265,13 +265,15 @@ impl Block {
     pub fn leaf_bytes(&self, index: usize, prev: &Hash, out: &mut Vec<u8>) {
         let (bytes, prev_at, seq_at) = self.parts(index);
         let seq = self.meta.first_seq + index as u64;
+        let mut prev_hex = [0u8; 64];
+        hex::encode_to_slice(prev, &mut prev_hex).expect("64 hex digits fit 64 bytes");
         out.clear();
         out.extend_from_slice(&bytes[..prev_at]);
         out.push(b'"');
-        out.extend_from_slice(hex::encode(prev).as_bytes());
+        out.extend_from_slice(&prev_hex);
         out.push(b'"');
         out.extend_from_slice(&bytes[prev_at..seq_at]);
-        out.extend_from_slice(seq.to_string().as_bytes());
+        out.extend_from_slice(itoa_u64(seq, &mut [0u8; 20]));
         out.extend_from_slice(&bytes[seq_at..]);
     }
 
@@ -292,6 +294,19 @@ impl Block {
                 self.meta.first_seq + index as u64
             ))
         })
+    }
+}
+
+/// The decimal digits of `n`, written at the end of `buf`.
+fn itoa_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
     }
 }
 

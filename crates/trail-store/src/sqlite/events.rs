@@ -2,6 +2,7 @@
 //! exports), and one by id through the index's `id=` terms.
 
 use rusqlite::{Connection, params};
+use trail_core::canonical::leaf_hash_of_bytes;
 use trail_core::event::Event;
 use trail_core::merkle::Hash;
 
@@ -9,8 +10,8 @@ use super::block::{Block, BlockMeta};
 use super::runs::{self, Directories, RunPostings};
 use super::schema::internal;
 use super::{retention, tree};
-use crate::Result;
 use crate::plan::Postings;
+use crate::{CheckedLeaf, Result};
 
 /// The leaf hash before `seq`: zeros at 0 (what `GENESIS_PREV` spells), else the stored or
 /// retired leaf of `seq - 1`. When that leaf is missing (a store edited behind Trail's back) it
@@ -74,6 +75,31 @@ pub(super) fn by_seq(conn: &Connection, org: i64, from: u64, to: u64) -> Result<
         for index in start..end {
             out.push(block.event(index, &prev)?);
             prev = block.hash(index);
+        }
+    }
+    Ok(out)
+}
+
+/// The leaves of the events with `from <= seq < to`: each event's canonical bytes from its block,
+/// chained on the stored hash before it, hashed — no event is parsed.
+pub(super) fn leaves(conn: &Connection, org: i64, from: u64, to: u64) -> Result<Vec<CheckedLeaf>> {
+    let mut out = Vec::new();
+    let mut bytes = Vec::new();
+    for meta in blocks_between(conn, org, from, to)? {
+        let block = Block::read(conn, org, meta.first_seq)?;
+        let start = from.saturating_sub(meta.first_seq) as usize;
+        let end = (to.min(meta.end_seq()) - meta.first_seq) as usize;
+        let mut prev = prev_hash(conn, org, meta.first_seq + start as u64)?;
+        for index in start..end {
+            block.leaf_bytes(index, &prev, &mut bytes);
+            let stored = block.hash(index);
+            out.push(CheckedLeaf {
+                seq: meta.first_seq + index as u64,
+                prev,
+                stored,
+                recomputed: leaf_hash_of_bytes(&bytes),
+            });
+            prev = stored;
         }
     }
     Ok(out)

@@ -56,9 +56,9 @@ use self::writer::{AdminJob, Job};
 use trail_core::catalogue::EventType;
 
 use crate::{
-    ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus,
-    FacetValue, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role,
-    SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
+    ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, CheckedLeaf, ExportJob,
+    ExportStatus, FacetValue, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page,
+    Result, Role, SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
 };
 
 /// Tuning knobs; the defaults suit a small server.
@@ -387,6 +387,19 @@ impl Store for SqliteStore {
         let org = organization_id.to_owned();
         self.read("get", move |r, conn| {
             queries::events_by_seq(r, conn, &org, from, to)
+        })
+        .await
+    }
+
+    async fn leaves_by_seq(
+        &self,
+        organization_id: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<CheckedLeaf>> {
+        let org = organization_id.to_owned();
+        self.read("get", move |r, conn| {
+            queries::leaves_by_seq(r, conn, &org, from, to)
         })
         .await
     }

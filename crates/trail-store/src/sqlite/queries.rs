@@ -18,7 +18,7 @@ use super::retention::first_retained;
 use super::runs::{self, RunInfo, RunPostings};
 use super::schema::internal;
 use crate::plan::{self, string_field};
-use crate::{ActionStats, FacetValue, LogHead, Page, Result, StoreError};
+use crate::{ActionStats, CheckedLeaf, FacetValue, LogHead, Page, Result, StoreError};
 
 /// What a search selects before its order and page: candidate seqs, whether they are exactly the
 /// filter's matches, and the blocks overlapping its time range.
@@ -416,6 +416,17 @@ pub(super) fn events_by_seq(
 ) -> Result<Vec<Event>> {
     let (org, tx) = org_and_tx(readers, conn, organization_id)?;
     events::by_seq(&tx, org, from, to)
+}
+
+pub(super) fn leaves_by_seq(
+    readers: &Readers,
+    conn: &Connection,
+    organization_id: &str,
+    from: u64,
+    to: u64,
+) -> Result<Vec<CheckedLeaf>> {
+    let (org, tx) = org_and_tx(readers, conn, organization_id)?;
+    events::leaves(&tx, org, from, to)
 }
 
 /// Every action with its count and first and last `occurred_at`: the `action=` terms of every
