@@ -11,7 +11,7 @@ use trail_core::event::NewEvent;
 use trail_core::merkle::CompactRange;
 
 use super::block::{self, BLOCK_EVENTS, BlockEvent};
-use super::events;
+use super::events::KnownRuns;
 use super::prepare::PreparedBatch;
 use super::runs::{self, Directories, PendingPostings};
 use super::schema::internal;
@@ -88,7 +88,7 @@ impl WriterState {
             org.pending.len(),
             org.postings.len(),
         );
-        let result = append_events(conn, &self.directories, org, organization_id, batch);
+        let result = append_events(conn, &self.directories, org, batch);
         if result.is_err() {
             let (next_seq, last_hash, tree, pending, postings) = saved;
             org.next_seq = next_seq;
@@ -182,7 +182,6 @@ fn append_events(
     conn: &Connection,
     directories: &Directories,
     org: &mut OrgState,
-    organization_id: &str,
     batch: PreparedBatch,
 ) -> Result<Vec<Appended>> {
     let mut out: Vec<Appended> = Vec::with_capacity(batch.events.len());
@@ -190,11 +189,13 @@ fn append_events(
     let mut seqs: Vec<Option<u32>> = Vec::with_capacity(batch.events.len());
     // Client ids already handled in this request: id → index in `out`.
     let mut seen: HashMap<String, usize> = HashMap::new();
+    // The stored runs, read at the first client id that is not in this group.
+    let mut known: Option<KnownRuns> = None;
     for event in batch.events {
         let new = &event.new;
         if new.client_id
             && let Some(original) =
-                earlier_write(conn, directories, org, organization_id, new, &seen, &out)?
+                earlier_write(conn, directories, org, &mut known, new, &seen, &out)?
         {
             out.push(original);
             seqs.push(None);
@@ -242,7 +243,7 @@ fn earlier_write(
     conn: &Connection,
     directories: &Directories,
     org: &OrgState,
-    organization_id: &str,
+    known: &mut Option<KnownRuns>,
     new: &NewEvent,
     seen: &HashMap<String, usize>,
     out: &[Appended],
@@ -264,7 +265,11 @@ fn earlier_write(
             },
         }));
     }
-    let stored = events::find_by_id(conn, directories, org.key, organization_id, &new.data.id)?;
+    if known.is_none() {
+        *known = Some(KnownRuns::read(conn, org.key)?);
+    }
+    let known = known.as_ref().expect("just read");
+    let stored = known.find(conn, directories, org.key, &new.data.id)?;
     match stored {
         None => Ok(None),
         Some(stored) if new.same_write_as(&stored.data) => Ok(Some(Appended {

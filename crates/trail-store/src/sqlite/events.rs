@@ -7,7 +7,7 @@ use trail_core::event::Event;
 use trail_core::merkle::Hash;
 
 use super::block::{Block, BlockMeta};
-use super::runs::{self, Directories, RunPostings};
+use super::runs::{self, Directories, RunInfo, RunPostings};
 use super::schema::internal;
 use super::{retention, tree};
 use crate::plan::Postings;
@@ -110,42 +110,68 @@ pub(super) fn find_by_id(
     conn: &Connection,
     directories: &Directories,
     org: i64,
-    _organization_id: &str,
     id: &str,
 ) -> Result<Option<Event>> {
-    let term = format!("id={}", id.to_ascii_lowercase());
-    let retained_from = retention::first_retained(conn, org)?;
-    for run in runs::list(conn, org)?.into_iter().rev() {
-        if run.end_seq <= retained_from {
-            break;
-        }
-        let directory = directories.get(conn, run.id)?;
-        if !directory.ids.may_hold(&term) {
-            continue;
-        }
-        let postings = RunPostings {
-            conn,
-            org,
-            directory,
-            run,
-            retained_from,
-            failed: Default::default(),
-        };
-        let found = postings.term(&term);
-        if let Some(e) = postings.error() {
-            return Err(e);
-        }
-        for seq in found {
-            let seq = u64::from(seq);
-            let Some(meta) = super::block::meta_holding(conn, org, seq)? else {
+    let known = KnownRuns::read(conn, org)?;
+    known.find(conn, directories, org, id)
+}
+
+/// An organization's runs and where retention stopped: what a lookup by id reads first (the
+/// writer reads it once per request, not once per client id).
+pub(super) struct KnownRuns {
+    runs: Vec<RunInfo>,
+    retained_from: u64,
+}
+
+impl KnownRuns {
+    pub fn read(conn: &Connection, org: i64) -> Result<KnownRuns> {
+        Ok(KnownRuns {
+            runs: runs::list(conn, org)?,
+            retained_from: retention::first_retained(conn, org)?,
+        })
+    }
+
+    pub fn find(
+        &self,
+        conn: &Connection,
+        directories: &Directories,
+        org: i64,
+        id: &str,
+    ) -> Result<Option<Event>> {
+        let term = format!("id={}", id.to_ascii_lowercase());
+        let retained_from = self.retained_from;
+        for &run in self.runs.iter().rev() {
+            if run.end_seq <= retained_from {
+                break;
+            }
+            let directory = directories.get(conn, run.id)?;
+            if !directory.ids.may_hold(&term) {
                 continue;
+            }
+            let postings = RunPostings {
+                conn,
+                org,
+                directory,
+                run,
+                retained_from,
+                failed: Default::default(),
             };
-            let block = Block::read(conn, org, meta.first_seq)?;
-            let event = from_block(conn, org, &block, (seq - meta.first_seq) as usize)?;
-            if event.data.id == id {
-                return Ok(Some(event));
+            let found = postings.term(&term);
+            if let Some(e) = postings.error() {
+                return Err(e);
+            }
+            for seq in found {
+                let seq = u64::from(seq);
+                let Some(meta) = super::block::meta_holding(conn, org, seq)? else {
+                    continue;
+                };
+                let block = Block::read(conn, org, meta.first_seq)?;
+                let event = from_block(conn, org, &block, (seq - meta.first_seq) as usize)?;
+                if event.data.id == id {
+                    return Ok(Some(event));
+                }
             }
         }
+        Ok(None)
     }
-    Ok(None)
 }

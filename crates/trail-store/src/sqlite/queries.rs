@@ -389,8 +389,7 @@ pub(super) fn get_event(
     id: &str,
 ) -> Result<Event> {
     let (org, tx) = org_and_tx(readers, conn, organization_id)?;
-    events::find_by_id(&tx, &readers.directories, org, organization_id, id)?
-        .ok_or(StoreError::NotFound)
+    events::find_by_id(&tx, &readers.directories, org, id)?.ok_or(StoreError::NotFound)
 }
 
 pub(super) fn head(readers: &Readers, conn: &Connection, organization_id: &str) -> Result<LogHead> {

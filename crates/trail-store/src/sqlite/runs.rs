@@ -577,3 +577,38 @@ impl PendingPostings {
         writer.finish(0, first_seq, end_seq, times)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_id_filter_holds_every_id_and_few_others() {
+        let ids: Vec<String> = (0..5_000).map(|i| format!("id=evt_{i:08}")).collect();
+        let filter = IdFilter::build(&ids.iter().map(|t| term_hash(t)).collect::<Vec<_>>());
+        assert!(ids.iter().all(|t| filter.may_hold(t)), "a false negative");
+        let false_positives = (0..10_000)
+            .filter(|i| filter.may_hold(&format!("id=other_{i}")))
+            .count();
+        assert!(false_positives < 300, "{false_positives} of 10,000");
+        assert!(!IdFilter { bits: Vec::new() }.may_hold("id=x"));
+    }
+
+    #[test]
+    fn pending_postings_group_pairs_by_term_in_seq_order() {
+        let pairs = vec![
+            ("w=b".to_owned(), 7),
+            ("action=a".to_owned(), 9),
+            ("w=b".to_owned(), 3),
+            ("action=a".to_owned(), 1),
+        ];
+        let postings = PendingPostings::from_pairs(pairs);
+        assert_eq!(
+            postings.entries,
+            vec![
+                ("action=a".to_owned(), vec![1, 9]),
+                ("w=b".to_owned(), vec![3, 7])
+            ]
+        );
+    }
+}
