@@ -274,10 +274,12 @@ pub(super) fn search(
                     .find(|m| m.first_seq <= seq && seq < m.end_seq())
                     .copied()
                     .ok_or_else(|| StoreError::Internal(format!("no block holds seq {seq}")))?;
-                if !blocks.contains_key(&meta.first_seq) {
-                    blocks.insert(meta.first_seq, Block::read(conn, org, meta.first_seq)?);
-                }
-                let block = &blocks[&meta.first_seq];
+                let block = match blocks.entry(meta.first_seq) {
+                    std::collections::hash_map::Entry::Occupied(found) => found.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(Block::read(conn, org, meta.first_seq)?)
+                    }
+                };
                 from_block(conn, org, block, (seq - meta.first_seq) as usize)?
             }
         };
@@ -466,10 +468,13 @@ pub(super) fn action_stats(
             let Some(meta) = metas.get(at).filter(|m| m.first_seq <= seq) else {
                 continue;
             };
-            if !times.contains_key(&meta.first_seq) {
-                times.insert(meta.first_seq, block::times(conn, org, meta.first_seq)?);
-            }
-            let time = times[&meta.first_seq][(seq - meta.first_seq) as usize];
+            let block_times = match times.entry(meta.first_seq) {
+                std::collections::hash_map::Entry::Occupied(found) => found.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(block::times(conn, org, meta.first_seq)?)
+                }
+            };
+            let time = block_times[(seq - meta.first_seq) as usize];
             first = first.min(time);
             last = last.max(time);
         }

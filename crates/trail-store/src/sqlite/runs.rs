@@ -333,12 +333,9 @@ impl RunPostings<'_> {
         let start = directory
             .partition_point(|first| first.as_str() <= prefix)
             .saturating_sub(1);
-        for page in start..directory.len() {
-            if page > start {
-                let first = &directory[page];
-                if first.as_str() > prefix && !first.starts_with(prefix) {
-                    break;
-                }
+        for (page, first) in directory.iter().enumerate().skip(start) {
+            if page > start && first.as_str() > prefix && !first.starts_with(prefix) {
+                break;
             }
             let data = read_page(self.conn, self.org, self.run.id, page)?;
             for entry in entries(&data) {
