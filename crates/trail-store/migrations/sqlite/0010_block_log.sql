@@ -21,7 +21,7 @@ CREATE TABLE blocks (
 -- An immutable sorted run of postings (term -> roaring bitmap of seqs) covering the seqs
 -- `[first_seq, end_seq)`; tier 0 is one group commit, tier n + 1 the merge of 16 runs of tier n.
 -- `directory` is the first term of each of its pages; `ids` a Bloom filter of its `id=` terms
--- (10 bits per event), so that looking an event id up skips the runs that cannot hold it. `id` is
+-- (16 bits per event), so that looking an event id up skips the runs that cannot hold it. `id` is
 -- never reused, so readers cache a run's directory and filter by it.
 CREATE TABLE runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -60,16 +60,17 @@ pub(super) struct RunIndex {
     pub ids: IdFilter,
 }
 
-/// A Bloom filter of a run's `id=` terms: 10 bits per id, 7 probes (about 1 % false positives).
+/// A Bloom filter of a run's `id=` terms: 16 bits per id, 11 probes (about 0.05 % false
+/// positives), so that a new client id almost never costs a page read per run.
 pub(super) struct IdFilter {
     bits: Vec<u8>,
 }
 
-const ID_PROBES: u64 = 7;
+const ID_PROBES: u64 = 11;
 
 impl IdFilter {
     fn build(terms: &[u64]) -> IdFilter {
-        let bytes = (terms.len() * 10).div_ceil(8).max(8);
+        let bytes = (terms.len() * 16).div_ceil(8).max(8);
         let mut filter = IdFilter {
             bits: vec![0; bytes],
         };
@@ -261,6 +262,16 @@ fn read_page(conn: &Connection, org: i64, run: i64, page: usize) -> Result<Vec<u
         .map_err(internal)
 }
 
+/// The entry of a page at `at`: its term's bytes, its serialized bitmap, and where the next starts.
+fn raw_entry(page: &[u8], at: usize) -> Option<(&[u8], &[u8], usize)> {
+    let len = u16::from_le_bytes(page.get(at..at + 2)?.try_into().ok()?) as usize;
+    let term = page.get(at + 2..at + 2 + len)?;
+    let next = at + 2 + len;
+    let size = u32::from_le_bytes(page.get(next..next + 4)?.try_into().ok()?) as usize;
+    let bitmap = page.get(next + 4..next + 4 + size)?;
+    Some((term, bitmap, next + 4 + size))
+}
+
 /// The entries of a page: `(term, serialized bitmap)`.
 fn entries(page: &[u8]) -> impl Iterator<Item = Result<(&str, &[u8])>> {
     let mut at = 0;
@@ -338,11 +349,15 @@ impl RunPostings<'_> {
                 break;
             }
             let data = read_page(self.conn, self.org, self.run.id, page)?;
-            for entry in entries(&data) {
-                let (term, bytes) = entry?;
-                if let Some(rest) = term.strip_prefix(prefix) {
+            let mut at = 0;
+            while at < data.len() {
+                // Terms are compared as bytes; only a matching one is checked as text.
+                let (term, bytes, next) = raw_entry(&data, at).ok_or_else(malformed)?;
+                at = next;
+                if let Some(rest) = term.strip_prefix(prefix.as_bytes()) {
+                    let rest = std::str::from_utf8(rest).map_err(|_| malformed())?;
                     each(rest, bytes)?;
-                } else if term > prefix {
+                } else if term > prefix.as_bytes() {
                     return Ok(());
                 }
             }
@@ -587,7 +602,7 @@ mod tests {
         let false_positives = (0..10_000)
             .filter(|i| filter.may_hold(&format!("id=other_{i}")))
             .count();
-        assert!(false_positives < 300, "{false_positives} of 10,000");
+        assert!(false_positives < 30, "{false_positives} of 10,000");
         assert!(!IdFilter { bits: Vec::new() }.may_hold("id=x"));
     }
 
