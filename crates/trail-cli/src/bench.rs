@@ -10,6 +10,7 @@ mod postgres;
 mod queries;
 mod report;
 mod search;
+mod streams;
 #[cfg(test)]
 mod tests;
 mod validation;
@@ -54,9 +55,12 @@ pub struct Args {
     /// Seed of the demo generator.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Skip the HTTP ingest stage.
+    /// Skip the HTTP ingest stage (and the stream stage, which compares with it).
     #[arg(long)]
     pub skip_http: bool,
+    /// Skip SIEM stream delivery to a local HEC receiver while ingest runs.
+    #[arg(long)]
+    pub skip_streams: bool,
     /// Skip timing `Store::append` (the store is still filled when searching).
     #[arg(long)]
     pub skip_store: bool,
@@ -182,6 +186,7 @@ pub async fn measure(args: &Args) -> anyhow::Result<Report> {
         )?);
     }
 
+    let stream_bodies = (!args.skip_http && !args.skip_streams).then(|| bodies.clone());
     if !args.skip_http {
         note(&format!(
             "HTTP ingest over {} connections",
@@ -195,6 +200,18 @@ pub async fn measure(args: &Args) -> anyhow::Result<Report> {
         )
         .await?;
         report.http = Some(rate);
+    }
+    if let Some(bodies) = stream_bodies {
+        note("HTTP ingest with a Splunk HEC stream delivering, then a replay of the whole log");
+        report.streams = Some(
+            streams::measure(
+                &root.join("streams"),
+                bodies,
+                args.events as u64,
+                args.connections,
+            )
+            .await?,
+        );
     }
 
     note("Store::append");

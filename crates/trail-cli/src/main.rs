@@ -14,6 +14,7 @@ mod orgs;
 mod query;
 mod reindex;
 mod restore;
+mod streams;
 mod table;
 mod torture;
 mod verify;
@@ -63,6 +64,9 @@ enum Command {
     Ingest(ingest::Args),
     /// Search events with the query language.
     Query(query::Args),
+    /// SIEM streams: list with health, create, show, update, delete, pause, resume, replay, test.
+    #[command(subcommand)]
+    Streams(streams::Command),
     /// Export jobs: create, list, status, download (resumable), delete.
     #[command(subcommand)]
     Export(export::Command),
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
             Command::Ingest(args) => ingest::run(args).await,
             Command::Query(args) => query::run(args).await,
             Command::Export(cmd) => export::run(cmd).await,
+            Command::Streams(cmd) => streams::run(cmd).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Verify(args) => verify::run(args).await,

@@ -18,6 +18,16 @@ pub enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Link an external organization id (a WorkOS `organization_id`, a Retraced project id) to
+    /// an organization, so its keys may use that id on the compatibility routes.
+    Link {
+        /// The Trail organization (`org_…`).
+        organization_id: String,
+        /// The id the WorkOS or Retraced client sends.
+        external_id: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// List organizations.
     List {
         /// Print a JSON array instead of a table.
@@ -41,6 +51,18 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
             } else {
                 println!("Created organization {} ({}).", org.id, org.name);
             }
+        }
+        Command::Link {
+            organization_id,
+            external_id,
+            client,
+        } => {
+            client
+                .client(None)?
+                .link_external_id(&organization_id, &external_id)
+                .await
+                .with_context(|| format!("cannot link `{external_id}` to {organization_id}"))?;
+            println!("Linked {external_id} to organization {organization_id}.");
         }
         Command::List { json, client } => {
             let orgs = client

@@ -14,6 +14,7 @@
 mod error;
 mod event_types;
 mod exports;
+mod streams;
 mod types;
 
 use std::time::Duration;
@@ -27,6 +28,7 @@ use serde_json::Value;
 pub use error::{Error, describe_detail};
 pub use event_types::{CatalogueFile, EventType, EventTypeDraft};
 pub use exports::{Download, Export, NewExport};
+pub use streams::{Stream, StreamHealth};
 pub use types::{
     ApiKey, Appended, CreatedApiKey, FacetValue, Facets, Filter, Member, MemberChange, NewApiKey,
     NewMember, Order, Organization, Page, Role, SearchParams, SearchRequest, Sort,
@@ -114,6 +116,18 @@ impl Client {
             .send_json(Method::GET, "v1/organizations", &[], None::<&()>)
             .await?;
         Ok(list.organizations)
+    }
+
+    /// `PUT /v1/organizations/{id}/external-ids/{external_id}` (operator credential): the
+    /// compatibility routes then accept `external_id` as organization `id`.
+    pub async fn link_external_id(&self, id: &str, external_id: &str) -> Result<(), Error> {
+        let path = format!(
+            "v1/organizations/{}/external-ids/{}",
+            path_segment(id),
+            path_segment(external_id)
+        );
+        let _: serde_json::Value = self.send_json(Method::PUT, &path, &[], None::<&()>).await?;
+        Ok(())
     }
 
     /// `POST /v1/api-keys`; the answer carries the secret, shown only this once. Fills

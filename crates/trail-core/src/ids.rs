@@ -27,6 +27,10 @@ pub fn new_view_id() -> String {
     prefixed("view", uuid::Uuid::now_v7())
 }
 
+pub fn new_stream_id() -> String {
+    prefixed("strm", uuid::Uuid::now_v7())
+}
+
 pub fn new_export_id() -> String {
     prefixed("exp", uuid::Uuid::now_v7())
 }

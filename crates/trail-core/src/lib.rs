@@ -12,6 +12,7 @@ pub mod ids;
 pub mod merkle;
 pub mod note;
 pub mod query;
+pub mod siem;
 pub mod strict;
 pub mod time;
 pub mod validate;

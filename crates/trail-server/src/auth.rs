@@ -217,7 +217,7 @@ impl FromRequestParts<AppState> for Principal {
     }
 }
 
-async fn bearer(state: &AppState, token: &str) -> ApiResult<Principal> {
+pub(crate) async fn bearer(state: &AppState, token: &str) -> ApiResult<Principal> {
     if token.starts_with(viewer_tokens::PREFIX) {
         let claims = state
             .viewer_keys

@@ -72,6 +72,8 @@ pub struct Settings {
     pub http: crate::http::HttpSettings,
     /// HTTPS on `listen` when set (certificate and key files, the optional redirect listener).
     pub tls: Option<crate::http::tls::TlsSettings>,
+    /// SIEM stream delivery (`[streams]`, `TRAIL_STREAMS__*`).
+    pub streams: crate::streams::StreamSettings,
     /// A MaxMind-format (`.mmdb`) database that adds locations to events with a public address
     /// and no location (`crate::locations`); none leaves locations as sent.
     pub location_database: Option<PathBuf>,
@@ -131,6 +133,7 @@ impl Settings {
             retention_interval: std::time::Duration::ZERO,
             http: crate::http::HttpSettings::for_tests(),
             tls: None,
+            streams: crate::streams::StreamSettings::for_tests(),
             location_database: None,
         }
     }
@@ -242,6 +245,7 @@ impl Settings {
                 .unwrap_or(DEFAULT_RETENTION_INTERVAL),
             http: crate::http::HttpSettings::load(&args.http, &file.http)?,
             tls,
+            streams: crate::streams::StreamSettings::load(&args.streams, file.streams.as_ref())?,
             location_database: args.location_database.clone().or(file.location_database),
         })
     }
@@ -328,6 +332,7 @@ struct FileSettings {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     tls_redirect_listen: Option<String>,
+    streams: Option<crate::streams::settings::StreamFileSettings>,
     location_database: Option<PathBuf>,
     #[serde(skip)]
     http: crate::http::settings::HttpFileSettings,
@@ -466,6 +471,8 @@ pub struct ServeArgs {
     pub location_database: Option<PathBuf>,
     #[command(flatten)]
     pub http: crate::http::HttpArgs,
+    #[command(flatten)]
+    pub streams: crate::streams::settings::StreamArgs,
 }
 
 #[cfg(test)]

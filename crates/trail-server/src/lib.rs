@@ -3,10 +3,12 @@
 //! benchmarks.
 
 pub mod access;
+pub mod addresses;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod clock;
+pub mod compat;
 pub mod config;
 pub mod error;
 pub mod exports;
@@ -21,6 +23,7 @@ pub mod retention;
 pub mod routes;
 pub mod services;
 pub mod state;
+pub mod streams;
 pub mod telemetry;
 pub mod viewer_tokens;
 
@@ -173,6 +176,7 @@ async fn assemble(
     });
     let router = api
         .merge(web)
+        .merge(compat::router())
         .route(
             "/openapi.json",
             axum::routing::get(move || {
@@ -187,6 +191,7 @@ async fn assemble(
         )
         .fallback(|| async { error::ApiError::not_found("route") });
     let router = http::layer(router, &state)?
+        .layer(axum::middleware::from_fn(compat::shape_errors))
         .layer(axum::middleware::from_fn(telemetry::track_http))
         .layer(TraceLayer::new_for_http())
         .with_state(state.clone());

@@ -41,6 +41,8 @@ pub struct Inner {
     pub node_id: String,
     /// Compiled event-type catalogues, per organization.
     pub catalogues: crate::services::event_types::cache::Catalogues,
+    /// The stream worker's wake-up and kept sinks.
+    pub streams: crate::streams::worker::Streams,
     /// The location database, when the operator configured one.
     pub locator: Option<Arc<crate::locations::Locator>>,
 }
@@ -90,6 +92,7 @@ impl AppState {
             jobs: JobsHealth::default(),
             node_id: format!("node-{:016x}", rand::random::<u64>()),
             catalogues: Default::default(),
+            streams: Default::default(),
             locator: None,
         }))
     }

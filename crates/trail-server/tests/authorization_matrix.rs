@@ -43,7 +43,8 @@ const fn export(ok: u16) -> [u16; 13] {
 const fn views(ok: u16) -> [u16; 13] {
     [401, ok, ok, 403, ok, 403, ok, ok, ok, ok, ok, ok, 403]
 }
-/// The catalogue (`event_types:manage`): owner, admin, security manager, admin keys.
+/// The catalogue (`event_types:manage`) and streams (`streams:manage`): owner, admin, security
+/// manager, admin keys.
 const fn catalogue(ok: u16) -> [u16; 13] {
     [401, ok, ok, 403, 403, 403, ok, ok, ok, ok, 403, 403, 403]
 }
@@ -80,6 +81,13 @@ const MATRIX: &[(&str, &str, [u16; 13])] = &[
     ),
     ("GET", "/v1/organizations", ANY_CALLER),
     ("GET", "/v1/organizations/{id}", ANY_CALLER),
+    (
+        "PUT",
+        "/v1/organizations/{id}/external-ids/{external_id}",
+        [
+            401, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403,
+        ],
+    ),
     ("POST", "/v1/api-keys", manage(201)),
     ("GET", "/v1/api-keys", manage(200)),
     ("DELETE", "/v1/api-keys/{id}", manage(200)),
@@ -108,6 +116,16 @@ const MATRIX: &[(&str, &str, [u16; 13])] = &[
     ("GET", "/v1/exports/{id}", export(200)),
     ("DELETE", "/v1/exports/{id}", export(204)),
     ("GET", "/v1/exports/{id}/download", export(200)),
+    ("POST", "/v1/streams", catalogue(201)),
+    ("GET", "/v1/streams", catalogue(200)),
+    ("GET", "/v1/streams/{id}", catalogue(200)),
+    ("PATCH", "/v1/streams/{id}", catalogue(200)),
+    ("DELETE", "/v1/streams/{id}", catalogue(204)),
+    ("GET", "/v1/streams/{id}/status", catalogue(200)),
+    ("POST", "/v1/streams/{id}/test", catalogue(200)),
+    ("POST", "/v1/streams/{id}/pause", catalogue(200)),
+    ("POST", "/v1/streams/{id}/resume", catalogue(200)),
+    ("POST", "/v1/streams/{id}/replay", catalogue(200)),
     ("GET", "/v1/settings", export(200)),
     (
         "PATCH",
@@ -231,6 +249,10 @@ async fn request(
         ("GET", "/v1/log/proofs/consistency") => (format!("{path}?{q}&from=0"), None),
         ("POST", "/v1/organizations") => (path.to_owned(), Some(json!({"name": "New"}))),
         ("GET", "/v1/organizations/{id}") => (format!("/v1/organizations/{org}"), None),
+        ("PUT", "/v1/organizations/{id}/external-ids/{external_id}") => (
+            format!("/v1/organizations/{org}/external-ids/ext-{n}"),
+            None,
+        ),
         ("POST", "/v1/api-keys") => (
             path.to_owned(),
             Some(json!({"organization_id": org, "name": "m", "scopes": ["events:read"]})),
@@ -319,6 +341,32 @@ async fn request(
             let id = made.body["id"].as_str().unwrap();
             let suffix = path.strip_prefix("/v1/exports/{id}").unwrap();
             (format!("/v1/exports/{id}{suffix}?{q}"), None)
+        }
+        ("GET", "/v1/streams") => (format!("{path}?{q}"), None),
+        ("POST", "/v1/streams") => (
+            path.to_owned(),
+            Some(
+                json!({"organization_id": org, "name": format!("Stream {n}"), "kind": "webhook", "url": "http://127.0.0.1:9/hook"}),
+            ),
+        ),
+        (_, p) if p.starts_with("/v1/streams/{id}") => {
+            let made = f
+                .app
+                .post(
+                    "/v1/streams",
+                    OPERATOR,
+                    json!({"organization_id": org, "name": format!("Made stream {n}"), "kind": "webhook", "url": "http://127.0.0.1:9/hook"}),
+                )
+                .await;
+            let id = made.body["id"].as_str().unwrap();
+            let suffix = path.strip_prefix("/v1/streams/{id}").unwrap();
+            let body = match (method, suffix) {
+                ("PATCH", _) => Some(json!({"name": format!("Renamed stream {n}")})),
+                (_, "/replay") => Some(json!({"from_seq": 0})),
+                ("POST", _) => Some(json!({})),
+                _ => None,
+            };
+            (format!("/v1/streams/{id}{suffix}?{q}"), body)
         }
         ("PUT", "/v1/event-types/{action}") => (
             format!("/v1/event-types/made.action{n}"),

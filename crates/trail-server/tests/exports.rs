@@ -550,15 +550,7 @@ async fn an_export_job_resolves_catalogue_labels_as_they_were_when_it_was_create
     let key = app
         .key(&org, &["events:write", "events:read", "exports"])
         .await;
-    let label = |label: &str| json!({"organization_id": org, "label": label, "area": "members", "description": "d"});
-    let put = app
-        .call(
-            axum::http::Method::PUT,
-            "/v1/event-types/member.invited",
-            &common::Auth::Bearer(OPERATOR.into()),
-            Some(&label("Invited")),
-        )
-        .await;
+    let put = put_label(&app, &org, "Invited").await;
     assert!(put.status.is_success(), "{:?}", put.body);
     ingest_invited_and_scans(&app, &key).await;
     let job = app
@@ -574,14 +566,7 @@ async fn an_export_job_resolves_catalogue_labels_as_they_were_when_it_was_create
         "the label counts its action's events"
     );
     // Relabelled before the job runs: the job still exports what it counted.
-    let relabelled = app
-        .call(
-            axum::http::Method::PUT,
-            "/v1/event-types/member.invited",
-            &common::Auth::Bearer(OPERATOR.into()),
-            Some(&label("Member Invited")),
-        )
-        .await;
+    let relabelled = put_label(&app, &org, "Member Invited").await;
     assert!(relabelled.status.is_success(), "{:?}", relabelled.body);
     exports::run_pending(&app.state).await.unwrap();
     let id = job.body["id"].as_str().unwrap();
@@ -600,6 +585,19 @@ async fn an_export_job_resolves_catalogue_labels_as_they_were_when_it_was_create
         })
         .collect();
     assert_eq!(actions, ["member.invited"; 3]);
+}
+
+/// Labels `member.invited` in `org`'s catalogue.
+async fn put_label(app: &TestApp, org: &str, label: &str) -> common::Reply {
+    let body =
+        json!({"organization_id": org, "label": label, "area": "members", "description": "d"});
+    app.call(
+        axum::http::Method::PUT,
+        "/v1/event-types/member.invited",
+        &common::Auth::Bearer(OPERATOR.into()),
+        Some(&body),
+    )
+    .await
 }
 
 /// Three `member.invited` and two `scan.started` events.

@@ -40,6 +40,20 @@ async fn exchange(
     parse(&answer)
 }
 
+/// GETs `path` until it is not refused with 503 `overloaded` (or `within` passes); the last answer.
+async fn until_served(addr: std::net::SocketAddr, path: &str, within: Duration) -> (u16, Value) {
+    let started = Instant::now();
+    loop {
+        let (status, body, _) =
+            exchange(addr, &request("GET", path, ""), Duration::from_secs(5)).await;
+        if status != 503 || started.elapsed() > within {
+            return (status, body);
+        }
+        assert_eq!(body["error"]["code"], "overloaded", "{body:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn parse(answer: &[u8]) -> (u16, Value, String) {
     let text = String::from_utf8_lossy(answer).into_owned();
     let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -99,20 +113,7 @@ async fn slow_headers_are_cut_and_do_not_starve_healthz() {
     });
     // While the slow clients hold the slots `/healthz` may be refused with 503 at once; it is
     // served as soon as the slow ones are cut.
-    let started = Instant::now();
-    let (status, body) = loop {
-        let (status, body, _) = exchange(
-            addr,
-            &request("GET", "/healthz", ""),
-            Duration::from_secs(5),
-        )
-        .await;
-        if status != 503 || started.elapsed() > Duration::from_secs(20) {
-            break (status, body);
-        }
-        assert_eq!(body["error"]["code"], "overloaded", "{body:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let (status, body) = until_served(addr, "/healthz", Duration::from_secs(20)).await;
     assert_eq!(status, 200, "{body:?}");
     assert_eq!(body["status"], "ok");
     assert_eq!(trickle.await.unwrap(), 16, "every slow client was cut");
@@ -149,19 +150,7 @@ async fn connections_past_the_limit_are_answered_503_at_once() {
     }
     // Nothing was created by the refused requests, and a freed slot serves again.
     drop(held.pop());
-    let started = Instant::now();
-    let (status, orgs) = loop {
-        let (status, body, _) = exchange(
-            addr,
-            &request("GET", "/v1/organizations", ""),
-            Duration::from_secs(5),
-        )
-        .await;
-        if status != 503 || started.elapsed() > Duration::from_secs(10) {
-            break (status, body);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let (status, orgs) = until_served(addr, "/v1/organizations", Duration::from_secs(10)).await;
     assert_eq!(status, 200, "{orgs:?}");
     assert_eq!(
         orgs["organizations"].as_array().map(Vec::len),

@@ -99,7 +99,7 @@ async fn every_route_answers_unlisted_methods_and_bad_paths_in_the_error_shape()
             let end = start + path[start..].find('}').unwrap();
             let rest = path[end + 1..].replace('{', "x").replace('}', "");
             let bad = format!("{}%FF{rest}", &path[..start]);
-            let method = ["get", "delete", "patch", "post"]
+            let method = ["get", "delete", "patch", "post", "put"]
                 .into_iter()
                 .find(|m| item.get(*m).is_some())
                 .unwrap();

@@ -11,7 +11,8 @@ use trail_core::catalogue::{EventType, EventTypeSpec};
 use trail_core::event::NewEvent;
 
 use crate::{
-    ApiKey, Appended, ExportJob, Member, MemberUpdate, OrgSettings, Role, SavedView, User,
+    ApiKey, Appended, ExportJob, Member, MemberUpdate, OrgSettings, Role, SavedView, Stream,
+    StreamControl, StreamRecord, User,
 };
 
 /// One administrative change to an organization.
@@ -72,6 +73,22 @@ pub enum Change {
         replace: bool,
         at: Millis,
     },
+    /// Creates a stream whose delivery starts at `cursor`; a name already used is a `Conflict`.
+    CreateStream {
+        stream: Stream,
+        cursor: u64,
+    },
+    /// Replaces a stream's configuration (name, format, url, filter, settings, secrets).
+    UpdateStream(Stream),
+    /// Pauses, resumes or replays a stream (bumps its delivery generation).
+    ControlStream {
+        id: String,
+        control: StreamControl,
+    },
+    /// Deletes a stream and its delivery state; `NotFound` when there is none.
+    DeleteStream {
+        id: String,
+    },
     /// Nothing is stored besides the audit event (issuing a viewer token).
     Nothing,
 }
@@ -95,6 +112,8 @@ pub enum Changed {
     EventTypes(Vec<EventType>),
     /// How many events a purge removed.
     Purged(u64),
+    /// A stream as stored after the change.
+    Stream(Box<StreamRecord>),
     /// A deletion, or [`Change::Nothing`].
     Done,
 }
@@ -125,6 +144,9 @@ impl Change {
             Change::CreateApiKey(key) => Some(key.organization_id.as_deref().unwrap_or("")),
             Change::CreateExport(job) => Some(job.organization_id.as_str()),
             Change::PutView(view) => Some(view.organization_id.as_str()),
+            Change::CreateStream { stream, .. } | Change::UpdateStream(stream) => {
+                Some(stream.organization_id.as_str())
+            }
             _ => None,
         };
         match named {

@@ -10,6 +10,7 @@ pub mod plan;
 pub mod postgres;
 pub mod proofs;
 pub mod sqlite;
+pub mod streams;
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -20,6 +21,7 @@ use trail_core::merkle::{Hash, NodeId};
 use trail_core::query::{Field, Filter, Search};
 
 pub use audited::{AuditOf, AuditedChange, Change, Changed};
+pub use streams::{Stream, StreamControl, StreamDelivery, StreamRecord, StreamState};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -194,6 +196,22 @@ pub struct SavedView {
     pub filters: String,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+/// The answer a compatibility route gave to a POST with an `Idempotency-Key`, replayed when the
+/// same key comes again within its lifetime (the WorkOS clients retry with the same key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentAnswer {
+    pub organization_id: String,
+    /// The credential and the route (`api_key:<id> POST /audit_logs/events`): a key means
+    /// nothing to another caller or another route.
+    pub scope: String,
+    pub key: String,
+    /// SHA-256 (hex) of the request body: the same key with another body is a conflict.
+    pub request_hash: String,
+    pub status: u16,
+    pub body: String,
+    pub created_at: Millis,
 }
 
 /// A web session, found by the SHA-256 of its cookie; the CSRF token is kept hashed too.
@@ -625,6 +643,22 @@ pub trait Store: Send + Sync + 'static {
     /// `NotFound` when there is no such view.
     async fn delete_view(&self, organization_id: &str, id: &str) -> Result<()>;
 
+    // Idempotency keys of the compatibility routes.
+
+    /// The answer remembered for `(scope, key)` if it was given at or after `since`.
+    async fn idempotent_answer(
+        &self,
+        organization_id: &str,
+        scope: &str,
+        key: &str,
+        since: Millis,
+    ) -> Result<Option<IdempotentAnswer>>;
+    /// Remembers `answer` (replacing one older than `forget_before` under the same key, which
+    /// is then expired) and drops the organization's answers older than `forget_before`.
+    /// `Conflict` when a live answer already holds the key; `NotFound` for an unknown
+    /// organization.
+    async fn remember_answer(&self, answer: IdempotentAnswer, forget_before: Millis) -> Result<()>;
+
     // The event-type catalogue (changed through `apply_audited`).
 
     /// The organization's event types, by area then action.
@@ -633,6 +667,23 @@ pub trait Store: Send + Sync + 'static {
     /// Every action in the organization's log with its count and first and last `occurred_at`,
     /// derived from what the store already indexes (no bookkeeping per ingested event).
     async fn action_stats(&self, organization_id: &str) -> Result<Vec<ActionStats>>;
+
+    // SIEM streams (created, changed, controlled and deleted through `apply_audited`).
+
+    /// One stream with its delivery state; `NotFound` in another organization.
+    async fn get_stream(&self, organization_id: &str, id: &str) -> Result<StreamRecord>;
+    /// The organization's streams, by name.
+    async fn list_streams(&self, organization_id: &str) -> Result<Vec<StreamRecord>>;
+    /// Every stream of every organization (the stream worker's round).
+    async fn all_streams(&self) -> Result<Vec<StreamRecord>>;
+    /// Writes a stream's delivery state if its `generation` is still the stored one; false (and
+    /// nothing written) when an administrative control or a deletion came in between.
+    async fn record_delivery(
+        &self,
+        organization_id: &str,
+        id: &str,
+        delivery: &StreamDelivery,
+    ) -> Result<bool>;
 }
 
 /// Filter predicate helpers shared by backends.

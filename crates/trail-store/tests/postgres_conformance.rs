@@ -274,7 +274,7 @@ async fn downgrade_to_version_1(database: &TestDatabase) {
         .batch_execute(
             "DROP TABLE users, memberships, roles, sessions; \
              DROP TABLE tree_nodes, checkpoints; ALTER TABLE org_heads DROP COLUMN tree; \
-             DROP TABLE IF EXISTS org_settings, export_jobs, retired_leaves, saved_views, job_leases, event_types, event_type_versions; \
+             DROP TABLE IF EXISTS org_settings, export_jobs, retired_leaves, saved_views, job_leases, event_types, event_type_versions, stream_deliveries, streams, idempotent_answers; \
              DELETE FROM schema_migrations WHERE version >= 2",
         )
         .await

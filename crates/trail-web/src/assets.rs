@@ -50,6 +50,8 @@ pub const ASSETS: &[Asset] = &[
     asset!("js/views.js", JS),
     asset!("js/admin.js", JS),
     asset!("js/embed.js", JS),
+    asset!("js/event_types_page.js", JS),
+    asset!("js/streams_page.js", JS),
 ];
 
 /// The first 16 hex digits of the SHA-256 of every asset: changes whenever any file changes, so a

@@ -153,6 +153,8 @@ pub struct Report {
     pub postgres: Option<PostgresFigures>,
     /// The index-placement prototype (`--index-placement`).
     pub placement: Option<super::placement::Figures>,
+    /// SIEM stream delivery while ingest runs.
+    pub streams: Option<super::streams::StreamFigures>,
 }
 
 fn thousands(n: f64) -> String {
@@ -215,6 +217,41 @@ impl Report {
                 format!("{} ev/s", thousands(h.per_second)),
                 ratio(h.per_second),
                 ingest_target(h.per_second),
+            );
+        }
+        if let Some(st) = &self.streams {
+            let alone = self.http.as_ref().map(|h| h.per_second);
+            line(
+                "HTTP ingest while a HEC stream delivers".into(),
+                format!("{} ev/s", thousands(st.ingest_per_second)),
+                alone.map_or("-".into(), |a| {
+                    format!("{:.2}× alone", st.ingest_per_second / a)
+                }),
+                format!(
+                    "≥ 0.80× alone: {}",
+                    verdict(alone.is_none_or(|a| st.ingest_per_second >= 0.8 * a))
+                ),
+            );
+            line(
+                "stream delivery during that ingest".into(),
+                format!("{} ev/s", thousands(st.delivered_per_second)),
+                "-".into(),
+                String::new(),
+            );
+            line(
+                "stream delivery of a replay, no ingest".into(),
+                format!("{} ev/s", thousands(st.replay_per_second)),
+                "-".into(),
+                format!(
+                    "≥ 50,000 ev/s: {}",
+                    verdict(st.replay_per_second >= 50_000.0)
+                ),
+            );
+            line(
+                "stream lag, acknowledged → received".into(),
+                format!("p50 {:.0} ms, p99 {:.0} ms", st.lag_p50_ms, st.lag_p99_ms),
+                "-".into(),
+                format!("max {:.0} ms", st.lag_max_ms),
             );
         }
         if let Some(s) = &self.store {

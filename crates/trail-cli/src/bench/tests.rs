@@ -18,6 +18,7 @@ fn args(events: usize, search_events: usize) -> Args {
         days: 120,
         seed: 9,
         skip_http: false,
+        skip_streams: false,
         skip_store: false,
         skip_search: false,
         skip_wide_baseline: false,
@@ -52,6 +53,10 @@ async fn every_stage_runs_on_a_small_workload() {
     assert_eq!((size.store_events, size.baseline_rows), (3_000, 3_000));
     assert!(size.store_bytes > 0 && size.baseline_bytes > 0);
     assert!(report.render().contains("HTTP batch ingest"));
+    let streams = report.streams.as_ref().unwrap();
+    assert_eq!(streams.events, 2_000);
+    assert!(streams.lag_p50_ms <= streams.lag_p99_ms && streams.replay_per_second > 0.0);
+    assert!(report.render().contains("stream lag"));
     let validation = report.validation.as_ref().unwrap();
     assert!(validation.events > 1_000 && validation.schema_check_ns > 0.0);
     assert!(report.render().contains("schema check, enforce"));

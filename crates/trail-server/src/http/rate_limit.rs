@@ -30,7 +30,7 @@ pub enum Class {
 impl Class {
     pub fn of(method: &Method, path: &str) -> Option<Class> {
         let path = path.trim_end_matches('/');
-        if super::limits::is_ingest(method, path) {
+        if super::limits::is_ingest(method, path) || crate::compat::is_ingest(method, path) {
             return Some(Class::Ingest);
         }
         let search_path = path == "/v1/events" || path.starts_with("/v1/events/");

@@ -62,12 +62,13 @@ pub trait Job: Send + Sync + 'static {
     async fn stop(&self) {}
 }
 
-/// The jobs a server runs: the checkpoint signer, the export worker and retention (when its
-/// interval is not zero).
+/// The jobs a server runs: the checkpoint signer, the export worker, the stream worker and
+/// retention (when its interval is not zero).
 pub fn server_jobs(state: &AppState) -> Vec<Arc<dyn Job>> {
     let mut jobs: Vec<Arc<dyn Job>> = vec![
         Arc::new(crate::integrity::CheckpointJob),
         Arc::new(crate::exports::worker::ExportJobs::new(state)),
+        Arc::new(crate::streams::worker::StreamJob::new(state)),
     ];
     let retention_interval = state.settings.retention_interval;
     if !retention_interval.is_zero() {

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LINK};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -194,11 +194,16 @@ async fn run_search(
         ));
     }
     let page = search::page(state, &caller, &input).await?;
-    Ok(Json(SearchResponse {
+    let next_cursor = page.next_cursor.map(|c| c.encode());
+    let mut response = Json(SearchResponse {
         events: Shown::all(&catalogue, page.events),
-        next_cursor: page.next_cursor.map(|c| c.encode()),
+        next_cursor: next_cursor.clone(),
     })
-    .into_response())
+    .into_response();
+    if let Some(cursor) = next_cursor {
+        response.extensions_mut().insert(NextCursor(cursor));
+    }
+    Ok(response)
 }
 
 /// Every event of the search as one streamed file, `limit` aside.
@@ -230,8 +235,14 @@ fn download(
 }
 
 /// Search events, or with `format` download every match as CSV, JSON or NDJSON.
+///
+/// A page with more after it carries `Link: </v1/events?…&cursor=…>; rel="next"`. A SIEM that
+/// polls uses `sort=seq&order=asc`: the log's order, in which an event that arrives late (an old
+/// `occurred_at`) still comes after everything already read, so following the cursor never
+/// skips one.
 #[utoipa::path(get, path = "/v1/events", tag = "events", params(SearchParams),
-    responses((status = 200, body = SearchResponse, description = "A page of events, or with `format` the whole result as a file"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = SearchResponse, description = "A page of events, or with `format` the whole result as a file",
+        headers(("Link" = String, description = "`<…>; rel=\"next\"` when more events follow"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn search_get(
     State(state): State<AppState>,
     principal: Principal,
@@ -246,8 +257,32 @@ pub async fn search_get(
             "Structured `filters` are accepted by POST /v1/events/search.",
         ));
     }
-    run_search(&state, principal, meta, &params).await
+    let mut response = run_search(&state, principal, meta, &params).await?;
+    if let Some(link) = next_link(raw.as_deref().unwrap_or(""), &response) {
+        response.headers_mut().insert(LINK, link);
+    }
+    Ok(response)
 }
+
+/// `Link: </v1/events?…&cursor=…>; rel="next"` for a page that has a `next_cursor`: the same
+/// query with the cursor replaced, so that a poller (a SIEM with `sort=seq&order=asc`) follows
+/// links and never builds URLs. Read from the JSON answer's `next_cursor`.
+fn next_link(raw: &str, response: &Response) -> Option<axum::http::HeaderValue> {
+    let cursor = response.extensions().get::<NextCursor>()?.0.clone();
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+        if key != "cursor" {
+            query.append_pair(&key, &value);
+        }
+    }
+    query.append_pair("cursor", &cursor);
+    axum::http::HeaderValue::from_str(&format!("</v1/events?{}>; rel=\"next\"", query.finish()))
+        .ok()
+}
+
+/// The `next_cursor` of a page, carried to the handler that adds the `Link` header.
+#[derive(Clone)]
+struct NextCursor(String);
 
 /// Search events with a JSON body (may carry structured `filters`).
 #[utoipa::path(post, path = "/v1/events/search", tag = "events", request_body = SearchParams,

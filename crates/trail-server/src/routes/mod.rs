@@ -15,6 +15,7 @@ pub mod session_audit;
 pub mod sessions;
 pub mod settings;
 pub mod stream;
+pub mod streams;
 pub mod values;
 pub mod viewer_tokens;
 pub mod views;
@@ -38,6 +39,7 @@ use crate::state::AppState;
         (name = "integrity", description = "Signed checkpoints, the public key and Merkle proofs"),
         (name = "event types", description = "The catalogue of an organization's actions: labels, areas, schemas, templates"),
         (name = "exports", description = "Asynchronous export jobs: create, history, download, delete"),
+        (name = "streams", description = "SIEM streams: Splunk HEC, signed webhooks and syslog destinations, their health, pause, resume, replay and test"),
         (name = "administration", description = "Organizations, API keys and settings"),
         (name = "access", description = "Members, roles and viewer tokens"),
         (name = "sessions", description = "Web sign-in, sign-out and who the caller is"),
@@ -94,6 +96,13 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(exports::create, exports::list))
         .routes(routes!(exports::get_one, exports::delete))
         .routes(routes!(exports::download))
+        .routes(routes!(streams::create, streams::list))
+        .routes(routes!(streams::get_one, streams::update, streams::delete))
+        .routes(routes!(streams::status))
+        .routes(routes!(streams::test))
+        .routes(routes!(streams::pause))
+        .routes(routes!(streams::resume))
+        .routes(routes!(streams::replay))
         .routes(routes!(settings::get_settings, settings::patch_settings))
         .routes(routes!(event_types::list))
         .routes(routes!(event_types::export))
@@ -110,6 +119,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(log::consistency))
         .routes(routes!(organizations::create, organizations::list))
         .routes(routes!(organizations::get_one))
+        .routes(routes!(organizations::link_external_id))
         .routes(routes!(api_keys::create, api_keys::list))
         .routes(routes!(api_keys::revoke))
         .routes(routes!(members::create, members::list))

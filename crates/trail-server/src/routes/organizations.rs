@@ -102,6 +102,35 @@ pub async fn get_one(
     Ok(Json(own_organization(&state, &org).await?))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct ExternalIdLink {
+    organization_id: String,
+    external_id: String,
+}
+
+/// Link an external organization id (a WorkOS `organization_id`, a Retraced project id) to an
+/// organization, so the compatibility routes accept it for that organization's keys (operator
+/// credential or an instance-level `admin` key). An id already linked to another organization is a
+/// 409; linking is permanent.
+#[utoipa::path(put, path = "/v1/organizations/{id}/external-ids/{external_id}", tag = "administration",
+    params(("id" = String, Path), ("external_id" = String, Path, description = "1–128 visible characters")),
+    responses((status = 200, body = ExternalIdLink), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn link_external_id(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, external_id)): Path<(String, String)>,
+) -> ApiResult<Json<ExternalIdLink>> {
+    require_instance_admin(&principal)?;
+    let org = own_organization(&state, &id).await?;
+    crate::compat::links::link(&state, &org.id, &external_id).await?;
+    tracing::info!(organization_id = %org.id, external_id = %external_id, "External organization id linked");
+    Ok(Json(ExternalIdLink {
+        organization_id: org.id,
+        external_id,
+    }))
+}
+
 async fn own_organization(state: &AppState, id: &str) -> ApiResult<Organization> {
     state
         .store

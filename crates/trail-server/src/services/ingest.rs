@@ -64,6 +64,7 @@ pub async fn append_events(
             StoreError::IdConflict { id } => id_conflict(&ids, id),
             other => ApiError::from_store(other, "organization"),
         })?;
+    state.streams.wake.notify_one();
     metrics::counter!("trail_ingest_events_total").increment(count as u64);
     metrics::histogram!("trail_ingest_batch_events").record(count as f64);
     metrics::histogram!("trail_ingest_seconds").record(started.elapsed().as_secs_f64());

@@ -9,6 +9,8 @@
 //! - [`ingest`]: validated, all-or-nothing appends to the log.
 //! - [`search`]: narrowed, audited reads of the log (search, count, facets, one event,
 //!   downloads).
+//! - [`streams`]: SIEM stream destinations (create, change, pause, resume, replay, test) and
+//!   their health.
 //! - [`histogram`]: counts per time bucket; [`live`]: the live tail behind `/v1/events/stream`.
 //! - administrative changes go through [`crate::audit::change`], which commits a change with its
 //!   audit event.
@@ -20,6 +22,7 @@ pub mod histogram;
 pub mod ingest;
 pub mod live;
 pub mod search;
+pub mod streams;
 
 use crate::access::{Permission, Scope};
 use crate::audit::RequestMeta;
@@ -126,6 +129,8 @@ pub mod needs {
         SettingsManage => Need::Permission(Permission::SettingsManage);
         /// `event_types:manage`.
         EventTypesManage => Need::Permission(Permission::EventTypesManage);
+        /// `streams:manage`.
+        StreamsManage => Need::Permission(Permission::StreamsManage);
     }
 }
 

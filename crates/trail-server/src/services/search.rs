@@ -255,7 +255,21 @@ pub async fn page(state: &AppState, caller: &Caller, input: &SearchInput) -> Api
     };
     let (page, recorded) = tokio::join!(state.store.search(org, &search), recorded);
     recorded?;
-    page.map_err(|e| ApiError::from_store(e, "organization"))
+    let mut page = page.map_err(|e| ApiError::from_store(e, "organization"))?;
+    if search.sort == SortKey::Seq && search.order == Order::Asc && page.next_cursor.is_none() {
+        // Oldest first by seq is how a SIEM polls: the last page still says where to go on from
+        // (after its last event, or where it started when nothing was new), so a poller keeps
+        // one cursor forever and never skips an event appended later.
+        page.next_cursor = page
+            .events
+            .last()
+            .map(|last| Cursor {
+                occurred_at: last.data.occurred_at,
+                seq: last.seq,
+            })
+            .or(search.cursor);
+    }
+    Ok(page)
 }
 
 /// The caller's search for a download of every matching event in `format`: needs the `exports`

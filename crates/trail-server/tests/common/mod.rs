@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unused_macros)]
 
+pub mod hec;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};

@@ -17,6 +17,7 @@ mod audited;
 mod event_types;
 mod exports;
 pub mod fixtures;
+mod idempotency;
 mod integrity;
 mod model;
 mod pages;
@@ -24,6 +25,7 @@ pub mod postgres_db;
 mod retention;
 mod search;
 mod search_values;
+mod streams;
 mod views;
 
 pub use access::*;
@@ -32,12 +34,14 @@ pub use append::*;
 pub use audited::*;
 pub use event_types::*;
 pub use exports::*;
+pub use idempotency::*;
 pub use integrity::*;
 pub use model::*;
 pub use pages::*;
 pub use retention::*;
 pub use search::*;
 pub use search_values::*;
+pub use streams::*;
 pub use views::*;
 
 /// The integrity part of the suite (tree nodes, proofs, checkpoints), separate so that a backend
@@ -62,6 +66,7 @@ macro_rules! conformance_tests {
     ($factory:expr) => {
         $crate::conformance_tests!(@each $factory;
             organizations_crud,
+            idempotent_answers_are_kept_per_scope_and_expire,
             api_keys_lifecycle,
             api_keys_are_isolated_per_organization,
             instance_settings,
@@ -107,6 +112,8 @@ macro_rules! conformance_tests {
             a_failed_audit_append_rolls_the_change_back,
             a_failed_change_records_nothing,
             saved_views_lifecycle,
+            streams_lifecycle,
+            stream_delivery_is_guarded_by_generation,
             event_type_versions,
             event_type_import_is_all_or_nothing,
             action_stats_count_first_and_last_seen,

@@ -8,7 +8,7 @@ use deadpool_postgres::{Client, Transaction};
 use super::append::append_group;
 use super::error::db_error;
 use super::prepare::Prepared;
-use super::{access, admin, event_types, exports, retention, views};
+use super::{access, admin, event_types, exports, retention, streams, views};
 use crate::audited::{AuditOf, AuditedChange, Change, Changed, refused};
 use crate::{Result, StoreError};
 
@@ -113,6 +113,19 @@ async fn apply_change(tx: &Transaction<'_>, org: &str, change: Change) -> Result
         }
         Change::ImportEventTypes { specs, replace, at } => {
             Changed::EventTypes(event_types::import_event_types(tx, org, specs, replace, at).await?)
+        }
+        Change::CreateStream { stream, cursor } => {
+            Changed::Stream(Box::new(streams::create_stream(tx, &stream, cursor).await?))
+        }
+        Change::UpdateStream(stream) => {
+            Changed::Stream(Box::new(streams::update_stream(tx, &stream).await?))
+        }
+        Change::ControlStream { id, control } => Changed::Stream(Box::new(
+            streams::control_stream(tx, org, &id, control).await?,
+        )),
+        Change::DeleteStream { id } => {
+            streams::delete_stream(tx, org, &id).await?;
+            Changed::Done
         }
         Change::Nothing => Changed::Done,
     })

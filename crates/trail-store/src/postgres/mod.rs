@@ -12,6 +12,7 @@ mod error;
 mod event_types;
 mod exports;
 mod filter;
+mod idempotency;
 mod matchers;
 mod prepare;
 mod queries;
@@ -19,6 +20,7 @@ mod retention;
 mod schema;
 mod sequencer;
 mod sql;
+mod streams;
 mod text;
 mod tls;
 mod tree;
@@ -44,8 +46,9 @@ use trail_core::catalogue::EventType;
 
 use crate::{
     ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus,
-    FacetValue, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page, Result, Role,
-    SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
+    FacetValue, IdempotentAnswer, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page,
+    Result, Role, SavedView, Session, Store, StoreError, StoredCheckpoint, StreamDelivery,
+    StreamRecord, UncheckpointedLog, User,
 };
 
 /// How a [`PostgresStore`] connects and groups writes.
@@ -550,6 +553,20 @@ impl Store for PostgresStore {
         views::list_views(&self.client().await?, organization_id, owner).await
     }
 
+    async fn idempotent_answer(
+        &self,
+        organization_id: &str,
+        scope: &str,
+        key: &str,
+        since: Millis,
+    ) -> Result<Option<IdempotentAnswer>> {
+        idempotency::answer(&self.client().await?, organization_id, scope, key, since).await
+    }
+
+    async fn remember_answer(&self, answer: IdempotentAnswer, forget_before: Millis) -> Result<()> {
+        idempotency::remember(&mut self.client().await?, &answer, forget_before).await
+    }
+
     async fn list_event_types(&self, organization_id: &str) -> Result<Vec<EventType>> {
         event_types::list_event_types(&self.client().await?, organization_id).await
     }
@@ -564,5 +581,26 @@ impl Store for PostgresStore {
 
     async fn delete_view(&self, organization_id: &str, id: &str) -> Result<()> {
         views::delete_view(&self.client().await?, organization_id, id).await
+    }
+
+    async fn get_stream(&self, organization_id: &str, id: &str) -> Result<StreamRecord> {
+        streams::get_stream(&self.client().await?, organization_id, id).await
+    }
+
+    async fn list_streams(&self, organization_id: &str) -> Result<Vec<StreamRecord>> {
+        streams::list_streams(&self.client().await?, organization_id).await
+    }
+
+    async fn all_streams(&self) -> Result<Vec<StreamRecord>> {
+        streams::all_streams(&self.client().await?).await
+    }
+
+    async fn record_delivery(
+        &self,
+        organization_id: &str,
+        id: &str,
+        delivery: &StreamDelivery,
+    ) -> Result<bool> {
+        streams::record_delivery(&self.client().await?, organization_id, id, delivery).await
     }
 }

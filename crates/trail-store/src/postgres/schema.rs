@@ -29,6 +29,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/postgres/0008_event_types.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/postgres/0009_streams.sql"),
+    ),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_idempotency.sql"),
+    ),
 ];
 
 /// The advisory lock key that serialises migrations ("trail" + 1 in ASCII).

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 
 use super::append::WriterState;
 use super::prepare::PreparedBatch;
-use super::{access, admin, event_types, exports, retention, views};
+use super::{access, admin, event_types, exports, retention, streams, views};
 use crate::Result;
 use crate::audited::{AuditOf, AuditedChange, Change, Changed, refused};
 
@@ -105,6 +105,19 @@ fn apply_change(conn: &Connection, org: &str, change: Change) -> Result<Changed>
         Change::ImportEventTypes { specs, replace, at } => Changed::EventTypes(
             event_types::import_event_types(conn, org, specs, replace, at)?,
         ),
+        Change::CreateStream { stream, cursor } => {
+            Changed::Stream(Box::new(streams::create_stream(conn, &stream, cursor)?))
+        }
+        Change::UpdateStream(stream) => {
+            Changed::Stream(Box::new(streams::update_stream(conn, &stream)?))
+        }
+        Change::ControlStream { id, control } => {
+            Changed::Stream(Box::new(streams::control_stream(conn, org, &id, control)?))
+        }
+        Change::DeleteStream { id } => {
+            streams::delete_stream(conn, org, &id)?;
+            Changed::Done
+        }
         Change::Nothing => Changed::Done,
     })
 }

@@ -24,6 +24,7 @@ mod convert;
 mod event_types;
 mod events;
 mod exports;
+mod idempotency;
 mod prepare;
 mod queries;
 mod read;
@@ -32,6 +33,7 @@ mod retention;
 mod rows;
 mod runs;
 mod schema;
+mod streams;
 mod tree;
 mod views;
 mod writer;
@@ -57,8 +59,9 @@ use trail_core::catalogue::EventType;
 
 use crate::{
     ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, CheckedLeaf, ExportJob,
-    ExportStatus, FacetValue, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page,
-    Result, Role, SavedView, Session, Store, StoreError, StoredCheckpoint, UncheckpointedLog, User,
+    ExportStatus, FacetValue, IdempotentAnswer, LogHead, Member, MemberUpdate, OrgSettings,
+    Organization, Page, Result, Role, SavedView, Session, Store, StoreError, StoredCheckpoint,
+    StreamDelivery, StreamRecord, UncheckpointedLog, User,
 };
 
 /// Tuning knobs; the defaults suit a small server.
@@ -678,6 +681,25 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn idempotent_answer(
+        &self,
+        organization_id: &str,
+        scope: &str,
+        key: &str,
+        since: Millis,
+    ) -> Result<Option<IdempotentAnswer>> {
+        let (org, scope, key) = (organization_id.to_owned(), scope.to_owned(), key.to_owned());
+        self.read("get", move |_, conn| {
+            idempotency::answer(conn, &org, &scope, &key, since)
+        })
+        .await
+    }
+
+    async fn remember_answer(&self, answer: IdempotentAnswer, forget_before: Millis) -> Result<()> {
+        self.write(move |conn| idempotency::remember(conn, &answer, forget_before))
+            .await
+    }
+
     async fn list_event_types(&self, organization_id: &str) -> Result<Vec<EventType>> {
         let org = organization_id.to_owned();
         self.read("get", move |_, conn| {
@@ -705,6 +727,34 @@ impl Store for SqliteStore {
     async fn delete_view(&self, organization_id: &str, id: &str) -> Result<()> {
         let (org, id) = (organization_id.to_owned(), id.to_owned());
         self.write(move |conn| views::delete_view(conn, &org, &id))
+            .await
+    }
+
+    async fn get_stream(&self, organization_id: &str, id: &str) -> Result<StreamRecord> {
+        let (org, id) = (organization_id.to_owned(), id.to_owned());
+        self.read("get", move |_, conn| streams::get_stream(conn, &org, &id))
+            .await
+    }
+
+    async fn list_streams(&self, organization_id: &str) -> Result<Vec<StreamRecord>> {
+        let org = organization_id.to_owned();
+        self.read("get", move |_, conn| streams::list_streams(conn, &org))
+            .await
+    }
+
+    async fn all_streams(&self) -> Result<Vec<StreamRecord>> {
+        self.read("get", move |_, conn| streams::all_streams(conn))
+            .await
+    }
+
+    async fn record_delivery(
+        &self,
+        organization_id: &str,
+        id: &str,
+        delivery: &StreamDelivery,
+    ) -> Result<bool> {
+        let (org, id, delivery) = (organization_id.to_owned(), id.to_owned(), delivery.clone());
+        self.write(move |conn| streams::record_delivery(conn, &org, &id, &delivery))
             .await
     }
 }

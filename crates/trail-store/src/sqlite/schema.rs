@@ -26,14 +26,18 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/sqlite/0008_event_types.sql"),
     ),
-    // 9 is another branch's (streams).
+    (9, include_str!("../../migrations/sqlite/0009_streams.sql")),
     (
         10,
         include_str!("../../migrations/sqlite/0010_block_log.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/sqlite/0011_idempotency.sql"),
+    ),
 ];
 
-/// The first schema with the block log (storage engine v2).
+/// The migration that adds the block log (storage engine v2).
 const BLOCK_LOG_VERSION: i64 = 10;
 
 /// Opens the writer's connection and brings the schema up to date.
@@ -78,10 +82,10 @@ pub(super) fn open_reader(path: &Path, cache_kib: i64, mmap_bytes: i64) -> Resul
 pub(super) fn require_block_log(path: &Path) -> Result<()> {
     let conn =
         Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(internal)?;
-    let version: i64 = conn
+    let has_block_log: bool = conn
         .query_row(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations",
-            [],
+            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)",
+            [BLOCK_LOG_VERSION],
             |r| r.get(0),
         )
         .map_err(internal)?;
@@ -92,7 +96,7 @@ pub(super) fn require_block_log(path: &Path) -> Result<()> {
             |r| r.get(0),
         )
         .map_err(internal)?;
-    if version < BLOCK_LOG_VERSION || !converted {
+    if !has_block_log || !converted {
         return Err(StoreError::Unavailable(format!(
             "{} was written by an older Trail: open it once with `trail serve` (which converts it \
              to the block log) before reading it read-only",
@@ -117,14 +121,16 @@ fn migrate(conn: &Connection) -> Result<()> {
          )",
     )
     .map_err(internal)?;
-    let current: i64 = conn
-        .query_row(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations",
-            [],
-            |r| r.get(0),
-        )
+    // Every migration not applied yet, not only those above the highest applied: branches number
+    // theirs ahead (a store from a release with 0011 but not 0010 still needs 0010).
+    let applied: Vec<i64> = conn
+        .prepare("SELECT version FROM schema_migrations")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .map_err(internal)?;
-    let pending: Vec<_> = MIGRATIONS.iter().filter(|(v, _)| *v > current).collect();
+    let pending: Vec<_> = MIGRATIONS
+        .iter()
+        .filter(|(v, _)| !applied.contains(v))
+        .collect();
     if pending.is_empty() {
         return Ok(());
     }

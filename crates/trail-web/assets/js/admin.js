@@ -9,21 +9,25 @@ import { absoluteTime, relativeTime } from './format.js';
 const PERMISSIONS = ['events:read', 'events:read_own', 'events:export', 'streams:manage', 'members:manage', 'api_keys:manage', 'settings:manage', 'event_types:manage'];
 const SCOPES = ['events:write', 'events:read', 'exports', 'admin'];
 
-function when(millisOrIso) {
+/** A relative time with the exact one on hover; `—` when there is none. */
+export function when(millisOrIso) {
   if (!millisOrIso) return '—';
   return h('time', { datetime: millisOrIso, title: absoluteTime(millisOrIso), text: relativeTime(millisOrIso) });
 }
 
-function errorLine() {
+/** The hidden line where a form's error is shown. */
+export function errorLine() {
   return h('p', { class: 'form-error', role: 'alert', hidden: true });
 }
 
-function fail(line, error) {
+/** Shows `error` (the API's message) in `line`. */
+export function fail(line, error) {
   line.textContent = error instanceof ApiError ? error.message : String(error);
   line.hidden = false;
 }
 
-function table(caption, columns, rows) {
+/** An administration table with a caption for screen readers. */
+export function table(caption, columns, rows) {
   return h('div', { class: 'table-wrap' }, h('table', { class: 'admin-table' },
     h('caption', { class: 'visually-hidden', text: caption }),
     h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', text: c })))),

@@ -103,6 +103,7 @@ export async function api(method, path, { query, body, signal, raw } = {}) {
 export const get = (path, query, opts = {}) => api('GET', path, { ...opts, query });
 export const post = (path, body, query) => api('POST', path, { body, query });
 export const patch = (path, body, query) => api('PATCH', path, { body, query });
+export const put = (path, body, query) => api('PUT', path, { body, query });
 export const del = (path, query) => api('DELETE', path, { query });
 
 /** Downloads `path` as a file named by the answer (works for session and viewer callers alike). */

@@ -60,6 +60,21 @@ export function announce(message) {
   setTimeout(() => { region.textContent = message; }, 30);
 }
 
+/**
+ * A module loaded on first use, so that the first view does not wait for code it does not run:
+ * `const detail = lazy(() => import('./detail.js'))`, then `detail().then((m) => …)`.
+ * `detail.started()` says whether it was asked for yet.
+ */
+export function lazy(load) {
+  let promise = null;
+  const get = () => {
+    promise ||= load();
+    return promise;
+  };
+  get.started = () => promise !== null;
+  return get;
+}
+
 /** A labelled form control: <label>text <control></label> wrapper. */
 export function field(labelText, control, hint) {
   const id = control.id || uid('f');

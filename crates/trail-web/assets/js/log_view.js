@@ -2,7 +2,7 @@
 // panel, live mode and export. Every change of filters re-reads count, histogram and the first page.
 
 import { ApiError, get } from './api.js';
-import { announce, h, mount } from './dom.js';
+import { announce, h, lazy, mount } from './dom.js';
 import { t } from './i18n.js';
 import { RANGES } from './url_state.js';
 import { PAGE_SIZE, dropPrefetched, firstPageKey, prefetchedOr, searchParams } from './boot.js';
@@ -10,11 +10,13 @@ import { number } from './format.js';
 import { createToolbar } from './toolbar.js';
 import { createTable } from './table.js';
 import { createHistogram } from './histogram.js';
-import { openDetail, closeDetail } from './detail.js';
-import { openExportDialog } from './export.js';
 import { createLive } from './live.js';
 import { createViewsBar } from './views.js';
 import { createDisplayControl } from './display.js';
+
+// The detail panel (with the proof checker) and the export dialog load when first opened.
+const detail = lazy(() => import('./detail.js'));
+const exportDialog = lazy(() => import('./export.js'));
 
 export function renderLog(ctx, container) {
   let cursor = null;
@@ -26,7 +28,7 @@ export function renderLog(ctx, container) {
     onEvents: (events) => table.prepend(events),
   });
   const exportButton = ctx.can('events:export')
-    ? h('button', { type: 'button', class: 'button', text: t('Export'), onclick: () => openExportDialog(ctx, searchParams(ctx.state)) })
+    ? h('button', { type: 'button', class: 'button', text: t('Export'), onclick: () => exportDialog().then((m) => m.openExportDialog(ctx, searchParams(ctx.state))) })
     : null;
   const notices = h('div', { class: 'notices' });
   const linkProblems = h('div', { class: 'notices' });
@@ -171,8 +173,8 @@ export function renderLog(ctx, container) {
       lastKey = key;
       refresh();
     }
-    if (state.event) openDetail(ctx, state.event, { onClose: () => table.refocus() });
-    else closeDetail();
+    if (state.event) detail().then((m) => m.openDetail(ctx, state.event, { onClose: () => table.refocus() }));
+    else if (detail.started()) detail().then((m) => m.closeDetail());
   });
   ctx.listeners.forEach((l) => l(ctx.state, {}));
 }

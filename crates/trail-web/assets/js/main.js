@@ -2,12 +2,14 @@
 // no failure ever leaves a blank page.
 
 import { ApiError, get, onUnauthorized, setOrganization } from './api.js';
-import { h, mount } from './dom.js';
-import { showSignIn } from './signin.js';
+import { h, lazy, mount } from './dom.js';
 import { startShell } from './shell.js';
-import { startEmbed } from './embed.js';
 import { setTimeSettings } from './format.js';
 import { dropPrefetched, takePrefetched } from './boot.js';
+
+// Not needed by a signed-in first view: loaded when used.
+const signin = lazy(() => import('./signin.js'));
+const embed = lazy(() => import('./embed.js'));
 
 function main() {
   const el = document.getElementById('main');
@@ -40,7 +42,7 @@ window.addEventListener('error', (event) => reportUnexpected(event.error || even
 /** The sign-in page; answers prefetched for a session that is gone are dropped first. */
 function askToSignIn(message) {
   dropPrefetched();
-  showSignIn(main(), { onSignedIn: startApp, message });
+  signin().then((m) => m.showSignIn(main(), { onSignedIn: startApp, message }));
 }
 
 async function startApp() {
@@ -71,7 +73,7 @@ async function startApp() {
 }
 
 if (document.body.dataset.mode === 'embed') {
-  startEmbed(main()).catch((error) => showFatal(error.message || String(error)));
+  embed().then((m) => m.startEmbed(main())).catch((error) => showFatal(error.message || String(error)));
 } else {
   startApp();
 }

@@ -2,11 +2,9 @@
 // pages the member's role allows), and the current page. The view state lives in the URL.
 
 import { get, post, setOrganization } from './api.js';
-import { h, mount } from './dom.js';
+import { h, lazy, mount } from './dom.js';
 import { readState, writeState } from './url_state.js';
 import { renderLog } from './log_view.js';
-import { renderHistory } from './export.js';
-import { renderAdmin } from './admin.js';
 
 const PAGES = [
   ['log', 'Activity log', null],
@@ -15,7 +13,21 @@ const PAGES = [
   ['roles', 'Roles', 'members:manage'],
   ['keys', 'API keys', 'api_keys:manage'],
   ['settings', 'Settings', 'settings:manage'],
+  ['event-types', 'Event types', 'event_types:manage'],
+  ['streams', 'SIEM streams', 'streams:manage'],
 ];
+
+/** Pages loaded only when opened, so that the Activity log's first load does not wait for them. */
+const admin = lazy(() => import('./admin.js'));
+const LAZY = {
+  history: () => import('./export.js').then((m) => m.renderHistory),
+  members: () => admin().then((m) => (ctx, page) => m.renderAdmin(ctx, page, 'members')),
+  roles: () => admin().then((m) => (ctx, page) => m.renderAdmin(ctx, page, 'roles')),
+  keys: () => admin().then((m) => (ctx, page) => m.renderAdmin(ctx, page, 'keys')),
+  settings: () => admin().then((m) => (ctx, page) => m.renderAdmin(ctx, page, 'settings')),
+  'event-types': () => import('./event_types_page.js').then((m) => m.renderEventTypes),
+  streams: () => import('./streams_page.js').then((m) => m.renderStreams),
+};
 
 /** The context every page gets: who is signed in, the view state and how to change it. */
 export function createContext(me, { embed = false } = {}) {
@@ -102,9 +114,7 @@ export function startShell(container, me, { onSignedOut }) {
             event.preventDefault();
             ctx.update({ tab, event: undefined });
           },
-        }))),
-      ctx.can('event_types:manage') ? h('li', {}, h('span', { class: 'nav-later', title: 'Event types: coming in a later release', text: 'Event types' })) : null,
-      ctx.can('streams:manage') ? h('li', {}, h('span', { class: 'nav-later', title: 'SIEM streams: coming in a later release', text: 'SIEM streams' })) : null));
+        })))));
   }
 
   let shownTab = null;
@@ -123,9 +133,15 @@ export function startShell(container, me, { onSignedOut }) {
         h('p', { text: 'Your role does not include this page. Ask an administrator of the organization for access.' })));
       return;
     }
-    if (ctx.state.tab === 'log') renderLog(ctx, page);
-    else if (ctx.state.tab === 'history') renderHistory(ctx, page);
-    else renderAdmin(ctx, page, ctx.state.tab);
+    if (ctx.state.tab === 'log') {
+      renderLog(ctx, page);
+      return;
+    }
+    const tab = ctx.state.tab;
+    LAZY[tab]().then((render) => {
+      if (shownTab === tab) return render(ctx, page);
+      return null;
+    });
   }
   window.onpopstate = () => {
     const { state } = readState();

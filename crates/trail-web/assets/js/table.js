@@ -2,9 +2,11 @@
 // buttons that add themselves as filters; the action opens the detail panel. Arrow keys move
 // between rows, Enter opens one.
 
-import { h, mount } from './dom.js';
+import { h, lazy, mount } from './dom.js';
 import { absoluteTime, actionLabel, dateCell, locationLabel, sourceLabel } from './format.js';
-import { openBuilder } from './builder.js';
+
+// The filter builder loads when first opened.
+const builder = lazy(() => import('./builder.js'));
 
 const COLUMNS = [
   ['Actor', 'actor'], ['Action', 'action'], ['Area', 'area'], ['Resource', 'resource'],
@@ -19,7 +21,7 @@ export function createTable(ctx, { onOpen, onFilter }) {
     h('span', { text: label }),
     field ? h('button', {
       type: 'button', class: 'col-filter', 'aria-label': `Filter ${label}`, title: `Filter by ${label}`,
-      onclick: () => openBuilder(ctx, { field }),
+      onclick: () => builder().then((m) => m.openBuilder(ctx, { field })),
     }, '▾') : null))));
   const table = h('table', { class: 'log-table' },
     h('caption', { class: 'visually-hidden', text: 'Events, newest first' }), head, tbody);

@@ -2,11 +2,13 @@
 // filters Action, Area, User, Source, Outcome and Date, which apply as soon as they change.
 
 import { get } from './api.js';
-import { h, uid } from './dom.js';
+import { h, lazy, uid } from './dom.js';
 import { t } from './i18n.js';
 import { actionLabel, sourceLabel } from './format.js';
 import { RANGES, timeBounds } from './url_state.js';
-import { openBuilder } from './builder.js';
+
+// The filter builder loads when first opened.
+const builder = lazy(() => import('./builder.js'));
 
 function select(label, name) {
   return h('select', { name, 'aria-label': label });
@@ -33,7 +35,7 @@ export function createToolbar(ctx) {
     autocomplete: 'off', spellcheck: 'false',
   });
   const queryError = h('div', { id: errorId, class: 'query-error', role: 'alert', hidden: true });
-  const filtersButton = h('button', { type: 'button', class: 'button', text: t('Filters'), 'aria-haspopup': 'dialog', onclick: () => openBuilder(ctx, {}) });
+  const filtersButton = h('button', { type: 'button', class: 'button', text: t('Filters'), 'aria-haspopup': 'dialog', onclick: () => builder().then((m) => m.openBuilder(ctx, {})) });
   const searchForm = h('form', { class: 'search-form', role: 'search' },
     search, h('button', { type: 'submit', class: 'button primary', text: t('Search') }), filtersButton);
   searchForm.addEventListener('submit', (e) => {

@@ -5,7 +5,7 @@ export const RANGES = [
   ['1h', 'Last hour'], ['24h', 'Last 24 hours'], ['7d', 'Last 7 days'], ['30d', 'Last 30 days'],
   ['90d', 'Last 90 days'], ['custom', 'Custom'],
 ];
-export const TABS = ['log', 'history', 'members', 'roles', 'keys', 'settings'];
+export const TABS = ['log', 'history', 'members', 'roles', 'keys', 'settings', 'event-types', 'streams'];
 const TEXT_KEYS = ['q', 'action', 'area', 'user', 'source', 'outcome', 'event', 'org', 'view'];
 export const DEFAULT_RANGE = '7d';
 
