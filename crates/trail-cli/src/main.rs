@@ -12,6 +12,7 @@ mod load;
 mod members;
 mod orgs;
 mod query;
+mod reindex;
 mod restore;
 mod streams;
 mod table;
@@ -82,6 +83,9 @@ enum Command {
     /// Restore a backup into a new data directory, checking its hashes and verifying the store
     /// before putting it in place (exit 0 restored, 1 corrupt or not verified, 2 usage).
     Restore(restore::Args),
+    /// Rebuild the embedded store's bitmap index from its block log (the server may keep
+    /// running).
+    Reindex(reindex::Args),
     /// Kill loop: SIGKILL a real server under concurrent ingest, restart it, and prove that
     /// every acknowledged event is stored exactly once, with no seq gap, and verifies.
     Torture(torture::Args),
@@ -117,6 +121,7 @@ fn main() -> ExitCode {
             Command::Verify(args) => verify::run(args).await,
             Command::Backup(args) => backup::run(args).await,
             Command::Restore(args) => restore::run(args).await,
+            Command::Reindex(args) => reindex::run(args).await,
             Command::Torture(args) => torture::run(args).await,
             Command::Load(args) => load::run(args).await,
         }

@@ -107,7 +107,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     server.kill()?;
     server.restart().await?;
     let found = server.all_markers(&org, &key).await?;
+    // The index must agree with the log: every stored write is found by its action, none twice.
+    let indexed = server.count(&key, "action:torture.write").await?;
     server.stop()?;
+    let written = found
+        .iter()
+        .filter(|(_, marker)| !marker.is_empty())
+        .count() as u64;
+    ensure!(
+        indexed == written,
+        "the index finds {indexed} torture writes, the log holds {written}"
+    );
     let report = ledger.check(&found);
     let verified = server.verify(database_url.as_deref())?;
     println!(

@@ -1,6 +1,6 @@
 //! `trail verify` against tampered data directories: the real binary on a SQLite store edited
-//! behind Trail's back with rusqlite. Each tampering must exit 1 naming the first bad seq or what
-//! differs; an untouched log exits 0.
+//! behind Trail's back with rusqlite (its block log decoded, edited and written back). Each
+//! tampering must exit 1 naming the first bad seq or what differs; an untouched log exits 0.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -87,9 +87,17 @@ impl Log {
     }
 
     fn stored_hashes(&self, db: &Connection) -> Vec<Hash> {
-        let mut statement = db.prepare("SELECT hash FROM events ORDER BY seq").unwrap();
+        let mut statement = db
+            .prepare("SELECT hashes FROM blocks ORDER BY first_seq")
+            .unwrap();
         let rows = statement.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap();
-        rows.map(|h| h.unwrap().try_into().unwrap()).collect()
+        rows.flat_map(|h| {
+            h.unwrap()
+                .chunks(32)
+                .map(|c| c.try_into().unwrap())
+                .collect::<Vec<Hash>>()
+        })
+        .collect()
     }
 
     /// Replaces every checkpoint with one of the current log signed by `key`.
@@ -124,6 +132,74 @@ impl Log {
 fn sign(key: &SignerKey, org: &str, size: u64, root: Hash) -> String {
     let checkpoint = Checkpoint::new(log_origin("trail.test", org), size, root);
     checkpoint.sign(&[key]).unwrap().to_string()
+}
+
+/// One stored event as its block keeps it: canonical bytes without the values of `prev` and
+/// `seq`, and where they go.
+struct StoredEvent {
+    bytes: Vec<u8>,
+    prev_at: usize,
+    seq_at: usize,
+}
+
+impl StoredEvent {
+    /// Replaces the first `from` in the event's bytes (before `prev`) with `to`.
+    fn replace(&mut self, from: &str, to: &str) {
+        let text = String::from_utf8(self.bytes.clone()).unwrap();
+        let at = text.find(from).unwrap();
+        assert!(at < self.prev_at, "edits go before prev");
+        self.bytes = text.replacen(from, to, 1).into_bytes();
+        let shift = to.len() as isize - from.len() as isize;
+        self.prev_at = (self.prev_at as isize + shift) as usize;
+        self.seq_at = (self.seq_at as isize + shift) as usize;
+    }
+}
+
+/// Rewrites the block holding `seq` through `edit` (its events and leaf hashes).
+fn edit_block(db: &Connection, seq: u64, edit: impl FnOnce(&mut [StoredEvent], &mut [Hash], u64)) {
+    let (first, hashes, events): (i64, Vec<u8>, Vec<u8>) = db
+        .query_row(
+            "SELECT first_seq, hashes, events FROM blocks WHERE first_seq <= ? \
+             ORDER BY first_seq DESC LIMIT 1",
+            [seq as i64],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let raw = zstd::stream::decode_all(&events[..]).unwrap();
+    let mut stored = Vec::new();
+    let mut at = 0;
+    let field = |at: usize| u32::from_le_bytes(raw[at..at + 4].try_into().unwrap()) as usize;
+    while at < raw.len() {
+        let len = field(at);
+        stored.push(StoredEvent {
+            bytes: raw[at + 12..at + 12 + len].to_vec(),
+            prev_at: field(at + 4),
+            seq_at: field(at + 8),
+        });
+        at += 12 + len;
+    }
+    let mut hashes: Vec<Hash> = hashes.chunks(32).map(|c| c.try_into().unwrap()).collect();
+    edit(&mut stored, &mut hashes, first as u64);
+    let mut raw = Vec::new();
+    for event in &stored {
+        for n in [event.bytes.len(), event.prev_at, event.seq_at] {
+            raw.extend_from_slice(&(n as u32).to_le_bytes());
+        }
+        raw.extend_from_slice(&event.bytes);
+    }
+    let events = zstd::bulk::compress(&raw, 3).unwrap();
+    db.execute(
+        "UPDATE blocks SET hashes = ?, events = ? WHERE first_seq = ?",
+        params![hashes.concat(), events, first],
+    )
+    .unwrap();
+}
+
+/// Sets the actor's name of the event at `seq` to Mallory.
+fn rename_actor(db: &Connection, seq: u64) {
+    edit_block(db, seq, |events, _, first| {
+        events[(seq - first) as usize].replace("\"name\":\"Alice Kim\"", "\"name\":\"Mallory\"");
+    });
 }
 
 fn trail(args: &[&str]) -> Output {
@@ -172,9 +248,7 @@ async fn an_untouched_log_verifies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edited_field_names_its_seq() {
     let log = Log::build(20, &[20]).await;
-    log.db()
-        .execute("UPDATE events SET actor_name = 'Mallory' WHERE seq = 7", [])
-        .unwrap();
+    rename_actor(&log.db(), 7);
     let stdout = assert_exit(&log.verify(&[]), 1, "seq 7: hash mismatch (stored ");
     assert!(stdout.contains("19/20 events valid"), "{stdout}");
 }
@@ -183,7 +257,7 @@ async fn an_edited_field_names_its_seq() {
 async fn a_deleted_event_names_its_seq() {
     let log = Log::build(20, &[20]).await;
     log.db()
-        .execute("DELETE FROM events WHERE seq = 5", [])
+        .execute("DELETE FROM blocks WHERE first_seq = 5", [])
         .unwrap();
     assert_exit(
         &log.verify(&[]),
@@ -196,9 +270,13 @@ async fn a_deleted_event_names_its_seq() {
 async fn a_reordered_pair_names_the_first_seq() {
     let log = Log::build(20, &[20]).await;
     let db = log.db();
+    // Each event is its own block here (one append each): swap the blocks of 3 and 4.
     for (from, to) in [(3, -1), (4, 3), (-1, 4)] {
-        db.execute("UPDATE events SET seq = ? WHERE seq = ?", [to, from])
-            .unwrap();
+        db.execute(
+            "UPDATE blocks SET first_seq = ? WHERE first_seq = ?",
+            [to, from],
+        )
+        .unwrap();
     }
     let stdout = assert_exit(&log.verify(&[]), 1, "seq 3: hash mismatch");
     let first = stdout.lines().find(|l| l.contains("seq ")).unwrap();
@@ -209,7 +287,7 @@ async fn a_reordered_pair_names_the_first_seq() {
 async fn a_truncated_log_resigned_by_another_key_fails_against_the_pinned_key() {
     let log = Log::build(30, &[10, 30]).await;
     let db = log.db();
-    db.execute("DELETE FROM events WHERE seq >= 12", [])
+    db.execute("DELETE FROM blocks WHERE first_seq >= 12", [])
         .unwrap();
     let forger = SignerKey::generate("trail.test").unwrap();
     log.resign(&db, &forger);
@@ -235,21 +313,21 @@ async fn a_rewritten_tail_fails_against_a_pinned_checkpoint() {
     let log = Log::build(20, &[10, 20]).await;
     let pinned = log.pinned(10);
     let db = log.db();
-    db.execute(
-        "UPDATE events SET actor_name = 'Mallory' WHERE seq >= 6",
-        [],
-    )
-    .unwrap();
+    for seq in 6..20 {
+        rename_actor(&db, seq);
+    }
     // The operator holds the key: rehash the chain from seq 6 on and sign the new log.
     let store = SqliteStore::open_read_only(log.dir.path(), SqliteOptions::default()).unwrap();
     let mut events = store.events_by_seq(&log.org, 0, 20).await.unwrap();
     store.close().await;
-    for seq in 6..20 {
-        events[seq].prev = events[seq - 1].hash.clone();
-        let hash = leaf_hash(&events[seq]);
-        events[seq].hash = hex::encode(hash);
-        let update = "UPDATE events SET hash = ? WHERE seq = ?";
-        db.execute(update, params![&hash[..], seq as i64]).unwrap();
+    for seq in 6..20u64 {
+        let at = seq as usize;
+        events[at].prev = events[at - 1].hash.clone();
+        let hash = leaf_hash(&events[at]);
+        events[at].hash = hex::encode(hash);
+        edit_block(&db, seq, |_, hashes, first| {
+            hashes[(seq - first) as usize] = hash;
+        });
     }
     log.resign(&db, &log.key);
 
@@ -295,12 +373,7 @@ async fn a_log_after_retention_verifies_and_still_names_an_edited_event() {
         ),
         "{stdout}"
     );
-    log.db()
-        .execute(
-            "UPDATE events SET actor_name = 'Mallory' WHERE seq = 20",
-            [],
-        )
-        .unwrap();
+    rename_actor(&log.db(), 20);
     let stdout = assert_exit(&log.verify(&[]), 1, "seq 20: hash mismatch (stored ");
     assert!(stdout.contains("17/18 events valid"), "{stdout}");
 }
@@ -323,11 +396,16 @@ async fn a_deleted_or_edited_retired_leaf_fails() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_store_from_before_retention_still_verifies() {
+async fn a_store_from_before_the_block_log_must_be_opened_once_first() {
     let log = Log::build(10, &[10]).await;
     log.db()
-        .execute_batch("DROP TABLE retired_leaves; DELETE FROM schema_migrations WHERE version = 5")
+        .execute("DELETE FROM schema_migrations WHERE version >= 10", [])
         .unwrap();
-    let stdout = assert_exit(&log.verify(&[]), 0, "10/10 events valid");
-    assert!(!stdout.contains("retention"), "{stdout}");
+    let output = log.verify(&[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("open it once with `trail serve`"),
+        "{stderr}"
+    );
 }

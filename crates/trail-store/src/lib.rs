@@ -273,6 +273,17 @@ impl Page {
     }
 }
 
+/// One leaf of a log as `trail verify` checks it: the leaf hash stored for the event at `seq`,
+/// the hash recomputed from what is stored for it, and the `prev` it was recomputed with (the
+/// hash the event says comes before it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckedLeaf {
+    pub seq: u64,
+    pub prev: Hash,
+    pub stored: Hash,
+    pub recomputed: Hash,
+}
+
 /// A distinct value of a faceted field with how many matching events carry it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FacetValue {
@@ -473,6 +484,37 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<FacetValue>>;
     /// Events with `from <= seq < to`, in seq order (verification, streams, exports).
     async fn events_by_seq(&self, organization_id: &str, from: u64, to: u64) -> Result<Vec<Event>>;
+
+    /// The leaves of the events with `from <= seq < to`, in seq order: what `trail verify`
+    /// checks. The default rebuilds each event and hashes it; a backend that keeps the canonical
+    /// leaf bytes (SQLite's block log) hashes those instead.
+    async fn leaves_by_seq(
+        &self,
+        organization_id: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<CheckedLeaf>> {
+        let events = self.events_by_seq(organization_id, from, to).await?;
+        let hash = |hex: &str, what: &str, seq: u64| -> Result<Hash> {
+            hex::decode(hex)
+                .ok()
+                .and_then(|h| h.try_into().ok())
+                .ok_or_else(|| {
+                    StoreError::Internal(format!("seq {seq}: the {what} is not 32 bytes"))
+                })
+        };
+        events
+            .iter()
+            .map(|event| {
+                Ok(CheckedLeaf {
+                    seq: event.seq,
+                    prev: hash(&event.prev, "prev hash", event.seq)?,
+                    stored: hash(&event.hash, "stored hash", event.seq)?,
+                    recomputed: trail_core::canonical::leaf_hash(event),
+                })
+            })
+            .collect()
+    }
 
     /// The hashes of perfect Merkle tree nodes of the organization's log, in order (level 0 is the
     /// event's `hash`). Nodes are written in the same transaction as their events; a node whose

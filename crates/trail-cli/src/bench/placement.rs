@@ -193,7 +193,9 @@ fn prepare(org: &str, events: &[NewEvent]) -> PreparedGroup {
     let mut canonical = Vec::with_capacity(events.len());
     let mut ids: Vec<(u64, u32)> = Vec::with_capacity(events.len());
     let mut times = Vec::with_capacity(events.len() * 8);
-    let mut postings: BTreeMap<String, RoaringBitmap> = BTreeMap::new();
+    // (term, position) pairs sorted once per group, then one bitmap per term built from its sorted
+    // positions: no map lookup or bitmap insert per term per event.
+    let mut pairs: Vec<(String, u32)> = Vec::with_capacity(events.len() * 40);
     let (mut min_time, mut max_time) = (i64::MAX, i64::MIN);
     for (at, new) in events.iter().enumerate() {
         let parts = CanonicalParts::new(org, new);
@@ -210,9 +212,17 @@ fn prepare(org: &str, events: &[NewEvent]) -> PreparedGroup {
         times.extend_from_slice(&t.to_le_bytes());
         min_time = min_time.min(t);
         max_time = max_time.max(t);
-        for term in terms(new) {
-            postings.entry(term).or_default().insert(at as u32);
-        }
+        pairs.extend(terms(new).into_iter().map(|term| (term, at as u32)));
+    }
+    pairs.sort_unstable();
+    let mut postings: BTreeMap<String, RoaringBitmap> = BTreeMap::new();
+    let mut at = 0;
+    while at < pairs.len() {
+        let end = at + pairs[at..].partition_point(|(term, _)| *term == pairs[at].0);
+        let bitmap = RoaringBitmap::from_sorted_iter(pairs[at..end].iter().map(|(_, p)| *p))
+            .expect("positions of one term are sorted");
+        postings.insert(std::mem::take(&mut pairs[at].0), bitmap);
+        at = end;
     }
     ids.sort_unstable();
     let ids = ids

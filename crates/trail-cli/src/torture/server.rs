@@ -190,6 +190,24 @@ impl Server {
         }
     }
 
+    /// How many events the index finds for the query `q` (`GET /v1/events/count`).
+    pub async fn count(&self, key: &str, q: &str) -> anyhow::Result<u64> {
+        let mut url = format!("{}/v1/events/count?q=", self.url());
+        for b in q.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                url.push(b as char);
+            } else {
+                url.push_str(&format!("%{b:02X}"));
+            }
+        }
+        let response = self.http.get(url).bearer_auth(key).send().await?;
+        if !response.status().is_success() {
+            bail!("counting events: {}", response.text().await?);
+        }
+        let answer: Value = response.json().await?;
+        answer["count"].as_u64().context("count")
+    }
+
     /// `trail verify` of the store; whether it exited 0.
     pub fn verify(&self, database_url: Option<&str>) -> anyhow::Result<bool> {
         let mut command = Command::new(&self.binary);

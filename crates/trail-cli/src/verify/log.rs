@@ -1,13 +1,11 @@
 //! Verifying one organization's log: the latest checkpoint's signatures, every leaf recomputed
-//! from the stored event, the `prev` chain and gap-free seqs, the Merkle root recomputed from the
+//! from the stored event (`Store::leaves_by_seq`: from the canonical bytes themselves on SQLite), the `prev` chain and gap-free seqs, the Merkle root recomputed from the
 //! leaves against the checkpoint, and the prefix a pinned trusted checkpoint signed. Events removed
 //! by retention are a prefix of the log: their kept leaf hashes enter the tree in their place, and
 //! the first kept event's `prev` must be the last of them.
 
 use anyhow::Context as _;
-use trail_core::canonical::leaf_hash;
 use trail_core::checkpoint::Checkpoint;
-use trail_core::event::GENESIS_PREV;
 use trail_core::merkle::{CompactRange, EMPTY_ROOT, Hash};
 use trail_core::note::{Note, VerifierKey};
 use trail_store::Store;
@@ -150,7 +148,7 @@ async fn scan(
         .collect();
     let mut tree = CompactRange::new();
     let mut expected = 0u64;
-    let mut prev = GENESIS_PREV.to_owned();
+    let mut prev: Hash = [0; 32];
     let first_retained = store
         .first_retained_seq(organization_id)
         .await
@@ -176,13 +174,13 @@ async fn scan(
             }
             retired += 1;
             push_leaf(&mut tree, &mut roots, targets, hash);
-            prev = hex::encode(hash);
+            prev = hash;
             expected += 1;
         }
     }
     while expected < size {
         let page = store
-            .events_by_seq(organization_id, expected, expected.saturating_add(PAGE))
+            .leaves_by_seq(organization_id, expected, expected.saturating_add(PAGE))
             .await
             .with_context(|| format!("reading events from seq {expected}"))?;
         if page.is_empty() {
@@ -192,7 +190,7 @@ async fn scan(
                 for hash in hashes {
                     retired += 1;
                     push_leaf(&mut tree, &mut roots, targets, hash);
-                    prev = hex::encode(hash);
+                    prev = hash;
                 }
                 expected = end;
                 continue;
@@ -200,48 +198,43 @@ async fn scan(
             report.problems.push(Problem::at(expected, "missing"));
             break;
         }
-        for event in &page {
-            if event.seq != expected {
+        for leaf in &page {
+            if leaf.seq != expected {
                 let meanwhile =
-                    retired_meanwhile(store, organization_id, expected, event.seq).await?;
+                    retired_meanwhile(store, organization_id, expected, leaf.seq).await?;
                 if let Some(hashes) = meanwhile {
                     for hash in hashes {
                         retired += 1;
                         push_leaf(&mut tree, &mut roots, targets, hash);
-                        prev = hex::encode(hash);
+                        prev = hash;
                     }
                 } else {
-                    let gap = format!("missing (the log jumps to seq {})", event.seq);
+                    let gap = format!("missing (the log jumps to seq {})", leaf.seq);
                     report.problems.push(Problem::at(expected, gap));
                 }
-                expected = event.seq;
+                expected = leaf.seq;
             }
             let mut valid = true;
-            if event.prev != prev {
+            if leaf.prev != prev {
                 let message = format!(
                     "prev does not match seq {}'s hash",
-                    event.seq.wrapping_sub(1)
+                    leaf.seq.wrapping_sub(1)
                 );
-                report.problems.push(Problem::at(event.seq, message));
+                report.problems.push(Problem::at(leaf.seq, message));
                 valid = false;
             }
-            let stored: Hash = hex::decode(&event.hash)
-                .ok()
-                .and_then(|h| h.try_into().ok())
-                .with_context(|| format!("seq {}: the stored hash is not 32 bytes", event.seq))?;
-            let recomputed = leaf_hash(event);
-            if recomputed != stored {
+            if leaf.recomputed != leaf.stored {
                 let message = format!(
                     "hash mismatch (stored {}… recomputed {}…)",
-                    hex::encode(&stored[..4]),
-                    hex::encode(&recomputed[..4])
+                    hex::encode(&leaf.stored[..4]),
+                    hex::encode(&leaf.recomputed[..4])
                 );
-                report.problems.push(Problem::at(event.seq, message));
+                report.problems.push(Problem::at(leaf.seq, message));
                 valid = false;
             }
             report.valid_events += u64::from(valid);
-            push_leaf(&mut tree, &mut roots, targets, stored);
-            prev.clone_from(&event.hash);
+            push_leaf(&mut tree, &mut roots, targets, leaf.stored);
+            prev = leaf.stored;
             expected += 1;
         }
     }

@@ -316,7 +316,7 @@ fn expected_order(search: &Search, stored: &[Event]) -> Vec<u64> {
 }
 
 /// Every page of `search`, following cursors, as seqs.
-async fn walk(store: &dyn Store, org: &str, search: &Search) -> Vec<u64> {
+async fn walk(store: &dyn Store, org: &str, search: &Search, events: usize) -> Vec<u64> {
     let mut search = search.clone();
     let mut seqs = Vec::new();
     loop {
@@ -330,7 +330,7 @@ async fn walk(store: &dyn Store, org: &str, search: &Search) -> Vec<u64> {
             Some(cursor) => search.cursor = Some(cursor),
             None => return seqs,
         }
-        assert!(seqs.len() <= EVENTS * 2, "the pages do not end");
+        assert!(seqs.len() <= events * 2, "the pages do not end");
     }
 }
 
@@ -386,30 +386,52 @@ pub async fn search_count_and_facets_match_a_model(store: &dyn Store) {
             .await
             .expect("read back");
         assert_eq!(stored.len(), EVENTS);
-        let ids: Vec<String> = stored.iter().map(|e| e.data.id.clone()).collect();
-        for n in 0..SEARCHES {
-            let search = random_search(&mut rng, &ids, EVENTS);
-            let context = format!("seed {seed}, search {n}: {search:?}");
-            let expected = expected_order(&search, &stored);
-            assert_eq!(
-                walk(store, &org, &search).await,
-                expected,
-                "pages of {context}"
-            );
-            let count = store.count(&org, &search).await.expect("count");
-            assert_eq!(count, expected.len() as u64, "count of {context}");
-            let field = &FACET_FIELDS[rng.random_range(0..FACET_FIELDS.len())];
-            let limit = rng.random_range(1..6);
-            let facets = store
-                .facets(&org, &search, field, limit)
-                .await
-                .expect("facets");
-            assert_eq!(
-                facets,
-                expected_facets(&search, &stored, field, limit),
-                "facets of {} for {context}",
-                field.name()
-            );
-        }
+        answers_match_the_model(
+            store,
+            &org,
+            &stored,
+            &mut rng,
+            SEARCHES,
+            &format!("seed {seed}"),
+        )
+        .await;
+    }
+}
+
+/// For `searches` random searches, the store's pages, count and facets over `org` equal a
+/// brute-force evaluation over `stored` (the organization's events, as read back).
+pub async fn answers_match_the_model(
+    store: &dyn Store,
+    org: &str,
+    stored: &[Event],
+    rng: &mut StdRng,
+    searches: usize,
+    case: &str,
+) {
+    let ids: Vec<String> = stored.iter().map(|e| e.data.id.clone()).collect();
+    let events = stored.last().map_or(0, |e| e.seq as usize + 1);
+    for n in 0..searches {
+        let search = random_search(rng, &ids, events);
+        let context = format!("{case}, search {n}: {search:?}");
+        let expected = expected_order(&search, stored);
+        assert_eq!(
+            walk(store, org, &search, stored.len()).await,
+            expected,
+            "pages of {context}"
+        );
+        let count = store.count(org, &search).await.expect("count");
+        assert_eq!(count, expected.len() as u64, "count of {context}");
+        let field = &FACET_FIELDS[rng.random_range(0..FACET_FIELDS.len())];
+        let limit = rng.random_range(1..6);
+        let facets = store
+            .facets(org, &search, field, limit)
+            .await
+            .expect("facets");
+        assert_eq!(
+            facets,
+            expected_facets(&search, stored, field, limit),
+            "facets of {} for {context}",
+            field.name()
+        );
     }
 }

@@ -31,12 +31,20 @@ const STRING_FIELDS: [(Field, &str); 13] = [
     (Field::ResourceName, "resource.name"),
 ];
 
+/// The term name of a single-valued string field: the fields facets count.
+pub fn facetable(field: &Field) -> Option<&'static str> {
+    term_name(field)
+}
+
 fn term_name(field: &Field) -> Option<&'static str> {
     STRING_FIELDS
         .iter()
         .find(|(f, _)| f == field)
         .map(|(_, name)| *name)
 }
+
+/// The prefix of a term that keeps a string field's value as sent, when that is not lower case.
+pub const CASED: &str = "case.";
 
 /// A canonically spelled address (only those are matched as addresses).
 pub(super) fn canonical_ip(text: &str) -> Option<IpAddr> {
@@ -45,12 +53,19 @@ pub(super) fn canonical_ip(text: &str) -> Option<IpAddr> {
         .filter(|addr| addr.to_string() == text)
 }
 
-/// Every term `data` is indexed under, `name=value` with the value ASCII lower-cased.
+/// Every term `data` is indexed under, `name=value` with the value ASCII lower-cased, and for a
+/// single-valued string field whose value is not lower case, also `case.name=Value` as sent.
 pub fn terms(data: &EventData) -> Vec<String> {
     let mut out = Vec::with_capacity(32);
     for (field, name) in &STRING_FIELDS {
         if let Some(value) = string_field(field, data) {
-            out.push(format!("{name}={}", value.to_ascii_lowercase()));
+            let lowered = value.to_ascii_lowercase();
+            if lowered != value {
+                // The spelling as sent, for facets (which count exact values): only when it
+                // differs from the lower-cased term.
+                out.push(format!("{CASED}{name}={value}"));
+            }
+            out.push(format!("{name}={lowered}"));
         }
     }
     if !data.targets.is_empty() {

@@ -18,7 +18,7 @@ use trail_core::Millis;
 use trail_core::event::{Event, EventData};
 use trail_core::query::{CmpOp, Condition, Field, Filter, Matcher, Scalar, Search};
 
-pub use self::index::{Candidates, MemoryIndex, Postings, evaluate, terms};
+pub use self::index::{CASED, Candidates, MemoryIndex, Postings, evaluate, facetable, terms};
 use self::index::{canonical_ip, metadata_text};
 
 /// Whether `event` satisfies every condition of `filter`.

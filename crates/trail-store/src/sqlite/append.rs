@@ -1,45 +1,71 @@
-//! The writer's side of `append`: each organization's head (next seq, last hash) and dictionary
-//! cached in memory, idempotent client ids, and the inserts of one request.
+//! The writer's side of `append`: each organization's head (next seq, last hash, Merkle frontier)
+//! cached in memory, idempotent client ids, and the events of the open group commit, which
+//! [`WriterState::flush`] writes as blocks and one tier-0 run of postings just before COMMIT.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension};
+use trail_core::canonical::CanonicalParts;
 use trail_core::event::NewEvent;
 use trail_core::merkle::CompactRange;
 
-use super::fts_rowid;
-use super::prepare::PreparedEvent;
-use super::rows::{EVENT_COLUMNS, read_event};
+use super::block::{self, BLOCK_EVENTS, BlockEvent};
+use super::events::KnownRuns;
+use super::prepare::PreparedBatch;
+use super::runs::{self, Directories, PendingPostings};
 use super::schema::internal;
 use super::tree;
 use crate::{Appended, Result, StoreError};
 
+/// An event of the open group, not yet in a block.
+struct Pending {
+    new: NewEvent,
+    canonical: CanonicalParts,
+    hash: [u8; 32],
+}
+
 /// What the writer remembers about one organization.
-#[derive(Clone)]
 struct OrgState {
     key: i64,
     next_seq: u64,
     last_hash: [u8; 32],
-    dict: HashMap<String, i64>,
-    /// The Merkle tree's frontier; completed nodes are stored as each event is inserted.
+    /// The Merkle tree's frontier; completed nodes are stored as each event is appended.
     tree: CompactRange,
+    /// The open group's events, from seq `next_seq - pending.len()`.
+    pending: Vec<Pending>,
+    postings: PendingPostings,
+    /// Client-chosen ids among `pending`, with their index there.
+    pending_ids: HashMap<String, usize>,
+}
+
+impl OrgState {
+    fn first_pending_seq(&self) -> u64 {
+        self.next_seq - self.pending.len() as u64
+    }
 }
 
 /// The writer's caches; always equal to what is committed plus the open transaction's work.
-#[derive(Default)]
 pub(super) struct WriterState {
     orgs: HashMap<String, OrgState>,
+    pub directories: Arc<Directories>,
+    /// A savepoint of the open group could not be released: the group must not commit.
+    pub poisoned: bool,
 }
 
-const INSERT_EVENT: &str = "INSERT INTO events (org, seq, occurred_at, received_delta, id, hash, \
-    action, area, outcome, actor_type, actor_id, source, actor_role, resource_type, country, \
-    actor_name, actor_email, resource_id, resource_name, ip, body) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
-
 impl WriterState {
+    pub fn new(directories: Arc<Directories>) -> WriterState {
+        WriterState {
+            orgs: HashMap::new(),
+            directories,
+            poisoned: false,
+        }
+    }
+
     /// Drops every cache (after a failed commit); they reload from the database on next use.
     pub fn forget(&mut self) {
         self.orgs.clear();
+        self.poisoned = false;
     }
 
     /// Appends one request's events; on error the caller rolls the savepoint back and the
@@ -48,7 +74,7 @@ impl WriterState {
         &mut self,
         conn: &Connection,
         organization_id: &str,
-        events: Vec<PreparedEvent>,
+        batch: PreparedBatch,
     ) -> Result<Vec<Appended>> {
         if !self.orgs.contains_key(organization_id) {
             let loaded = load_org(conn, organization_id)?;
@@ -58,18 +84,76 @@ impl WriterState {
         let saved = (
             org.next_seq,
             org.last_hash,
-            org.dict.len(),
             org.tree.clone(),
+            org.pending.len(),
+            org.postings.len(),
         );
-        let result = append_events(conn, org, organization_id, events);
+        let result = append_events(conn, &self.directories, org, batch);
         if result.is_err() {
-            let (next_seq, last_hash, dict_len, tree) = saved;
+            let (next_seq, last_hash, tree, pending, postings) = saved;
             org.next_seq = next_seq;
             org.last_hash = last_hash;
             org.tree = tree;
-            org.dict.retain(|_, id| *id < dict_len as i64);
+            org.pending.truncate(pending);
+            org.postings.truncate(postings);
+            org.pending_ids.retain(|_, at| *at < pending);
         }
         result
+    }
+
+    /// Writes every organization's pending events as blocks and one run: the last step of a
+    /// group commit, inside its transaction. Returns the organizations written to.
+    pub fn flush(&mut self, conn: &Connection) -> Result<Vec<i64>> {
+        let mut written = Vec::new();
+        for org in self.orgs.values_mut() {
+            if org.pending.is_empty() {
+                continue;
+            }
+            let first_seq = org.first_pending_seq();
+            let pending = std::mem::take(&mut org.pending);
+            org.pending_ids.clear();
+            let (mut min_time, mut max_time) = (i64::MAX, i64::MIN);
+            for (n, chunk) in pending.chunks(BLOCK_EVENTS).enumerate() {
+                let events: Vec<BlockEvent<'_>> = chunk
+                    .iter()
+                    .map(|p| {
+                        let (bytes, prev_at, seq_at) = p.canonical.parts();
+                        let occurred_at = p.new.data.occurred_at.0;
+                        min_time = min_time.min(occurred_at);
+                        max_time = max_time.max(occurred_at);
+                        BlockEvent {
+                            bytes,
+                            prev_at,
+                            seq_at,
+                            hash: p.hash,
+                            occurred_at,
+                        }
+                    })
+                    .collect();
+                let at = first_seq + (n * BLOCK_EVENTS) as u64;
+                block::insert(conn, org.key, at, &events)?;
+            }
+            org.postings.write(
+                conn,
+                org.key,
+                (first_seq, org.next_seq),
+                (min_time, max_time),
+            )?;
+            written.push(org.key);
+        }
+        Ok(written)
+    }
+
+    /// Merges one tier of `org`'s runs when 16 have gathered; returns whether it did.
+    pub fn merge_once(&self, conn: &Connection, org: i64) -> Result<bool> {
+        let listed = runs::list(conn, org)?;
+        match runs::due_merge(&listed) {
+            Some((inputs, tier)) => {
+                runs::merge(conn, &self.directories, org, &inputs, tier)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 }
 
@@ -80,164 +164,112 @@ fn load_org(conn: &Connection, organization_id: &str) -> Result<OrgState> {
         .map_err(internal)?
         .ok_or(StoreError::NotFound)?;
     let (next_seq, last_hash) = match tree::last_leaf(conn, key)? {
-        Some((seq, hash)) => (
-            seq + 1,
-            hash.try_into()
-                .map_err(|_| StoreError::Internal("stored hash is not 32 bytes".into()))?,
-        ),
+        Some((seq, hash)) => (seq + 1, hash),
         None => (0, [0; 32]),
     };
-    let mut statement = conn
-        .prepare("SELECT value, id FROM dict WHERE org = ?")
-        .map_err(internal)?;
-    let dict = statement
-        .query_map([key], |r| Ok((r.get(0)?, r.get(1)?)))
-        .and_then(|rows| rows.collect::<rusqlite::Result<HashMap<String, i64>>>())
-        .map_err(internal)?;
     Ok(OrgState {
         key,
         next_seq,
         last_hash,
-        dict,
         tree: tree::compact_range(conn, key, next_seq)?,
+        pending: Vec::new(),
+        postings: PendingPostings::default(),
+        pending_ids: HashMap::new(),
     })
 }
 
 fn append_events(
     conn: &Connection,
+    directories: &Directories,
     org: &mut OrgState,
-    organization_id: &str,
-    events: Vec<PreparedEvent>,
+    batch: PreparedBatch,
 ) -> Result<Vec<Appended>> {
-    let mut out: Vec<Appended> = Vec::with_capacity(events.len());
-    // Client ids already handled in this request: id → (index in `out`, the write).
-    let mut seen: HashMap<String, (usize, NewEvent)> = HashMap::new();
-    let mut insert = conn.prepare_cached(INSERT_EVENT).map_err(internal)?;
-    let mut insert_text = conn
-        .prepare_cached("INSERT INTO events_fts (rowid, text) VALUES (?, ?)")
-        .map_err(internal)?;
-    let mut insert_target = conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO event_targets (org, value, occurred_at, seq) VALUES (?, ?, ?, ?)",
-        )
-        .map_err(internal)?;
-    for event in events {
+    let mut out: Vec<Appended> = Vec::with_capacity(batch.events.len());
+    // Where each event of the request went: its seq, or `None` for a repeat.
+    let mut seqs: Vec<Option<u32>> = Vec::with_capacity(batch.events.len());
+    // Client ids already handled in this request: id → index in `out`.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    // The stored runs, read at the first client id that is not in this group.
+    let mut known: Option<KnownRuns> = None;
+    for event in batch.events {
         let new = &event.new;
         if new.client_id
-            && let Some(original) = earlier_write(conn, org, organization_id, &event, &seen, &out)?
+            && let Some(original) =
+                earlier_write(conn, directories, org, &mut known, new, &seen, &out)?
         {
             out.push(original);
+            seqs.push(None);
             continue;
         }
-        let data = &new.data;
         let seq = org.next_seq;
+        let seq32 = u32::try_from(seq)
+            .map_err(|_| StoreError::Internal("an organization's log is full".into()))?;
         let hash = event.canonical.leaf_hash(&org.last_hash, seq);
-        let resource = data.resource.as_ref();
-        let dict = [
-            Some(data.action.as_str()),
-            Some(data.area.as_str()),
-            Some(data.outcome.as_str()),
-            Some(data.actor.kind.as_str()),
-            data.source.as_deref(),
-            data.actor.role.as_deref(),
-            resource.map(|r| r.kind.as_str()),
-            data.country(),
-        ]
-        .map(|value| value.map(|v| dict_id(conn, org, v)).transpose());
-        let [
-            action,
-            area,
-            outcome,
-            actor_type,
-            source,
-            role,
-            resource_type,
-            country,
-        ] = dict;
-        insert
-            .execute(params![
-                org.key,
-                seq as i64,
-                data.occurred_at.0,
-                new.received_at.0 - data.occurred_at.0,
-                event.id_key,
-                &hash[..],
-                action?,
-                area?,
-                outcome?,
-                actor_type?,
-                data.actor.id,
-                source?,
-                role?,
-                resource_type?,
-                country?,
-                data.actor.name,
-                data.actor.email,
-                resource.and_then(|r| r.id.as_deref()),
-                resource.and_then(|r| r.name.as_deref()),
-                event.ip,
-                event.body,
-            ])
-            .map_err(|e| match e.sqlite_error_code() {
-                Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::IdConflict {
-                    id: data.id.clone(),
-                },
-                _ => internal(e),
-            })?;
-        insert_text
-            .execute(params![fts_rowid(org.key, seq), event.text])
-            .map_err(internal)?;
-        for target in &event.targets {
-            insert_target
-                .execute(params![org.key, target, data.occurred_at.0, seq as i64])
-                .map_err(internal)?;
-        }
         tree::push_leaf(conn, org.key, &mut org.tree, hash)?;
         org.next_seq += 1;
         org.last_hash = hash;
-        let appended = Appended {
-            id: data.id.clone(),
+        if new.client_id {
+            seen.insert(new.data.id.clone(), out.len());
+            org.pending_ids
+                .insert(new.data.id.clone(), org.pending.len());
+        }
+        out.push(Appended {
+            id: new.data.id.clone(),
             seq,
             hash: hex::encode(hash),
-        };
-        if new.client_id {
-            seen.insert(data.id.clone(), (out.len(), event.new));
+        });
+        seqs.push(Some(seq32));
+        org.pending.push(Pending {
+            new: event.new,
+            canonical: event.canonical,
+            hash,
+        });
+    }
+    for (term, positions) in batch.postings {
+        let shifted: Vec<u32> = positions
+            .iter()
+            .filter_map(|&at| seqs[at as usize])
+            .collect();
+        if !shifted.is_empty() {
+            org.postings.push(term, shifted);
         }
-        out.push(appended);
     }
     Ok(out)
 }
 
-/// For a client-chosen id: the original when this is a repeat of an earlier write (in this request
-/// or stored), `IdConflict` when the id was used for a different body, `None` when it is new.
+/// For a client-chosen id: the original when this is a repeat of an earlier write (in this request,
+/// this group or stored), `IdConflict` when the id was used for a different body, `None` when new.
 fn earlier_write(
     conn: &Connection,
+    directories: &Directories,
     org: &OrgState,
-    organization_id: &str,
-    event: &PreparedEvent,
-    seen: &HashMap<String, (usize, NewEvent)>,
+    known: &mut Option<KnownRuns>,
+    new: &NewEvent,
+    seen: &HashMap<String, usize>,
     out: &[Appended],
 ) -> Result<Option<Appended>> {
-    let new = &event.new;
     let conflict = || StoreError::IdConflict {
         id: new.data.id.clone(),
     };
-    if let Some((index, earlier)) = seen.get(&new.data.id) {
-        return match new.same_write_as(&earlier.data) {
-            true => Ok(Some(out[*index].clone())),
-            false => Err(conflict()),
-        };
+    if let Some(&at) = org.pending_ids.get(&new.data.id) {
+        let earlier = &org.pending[at];
+        if !new.same_write_as(&earlier.new.data) {
+            return Err(conflict());
+        }
+        return Ok(Some(match seen.get(&new.data.id) {
+            Some(&index) => out[index].clone(),
+            None => Appended {
+                id: earlier.new.data.id.clone(),
+                seq: org.first_pending_seq() + at as u64,
+                hash: hex::encode(earlier.hash),
+            },
+        }));
     }
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.org = ? AND e.id = ?");
-    let stored = conn
-        .prepare_cached(&sql)
-        .and_then(|mut s| {
-            s.query_row(params![org.key, event.id_key], |row| {
-                read_event(row, organization_id)
-            })
-            .optional()
-        })
-        .map_err(internal)?;
+    if known.is_none() {
+        *known = Some(KnownRuns::read(conn, org.key)?);
+    }
+    let known = known.as_ref().expect("just read");
+    let stored = known.find(conn, directories, org.key, &new.data.id)?;
     match stored {
         None => Ok(None),
         Some(stored) if new.same_write_as(&stored.data) => Ok(Some(Appended {
@@ -247,16 +279,4 @@ fn earlier_write(
         })),
         Some(_) => Err(conflict()),
     }
-}
-
-fn dict_id(conn: &Connection, org: &mut OrgState, value: &str) -> Result<i64> {
-    if let Some(id) = org.dict.get(value) {
-        return Ok(*id);
-    }
-    let id = org.dict.len() as i64;
-    conn.prepare_cached("INSERT INTO dict (org, id, value) VALUES (?, ?, ?)")
-        .and_then(|mut s| s.execute(params![org.key, id, value]))
-        .map_err(internal)?;
-    org.dict.insert(value.to_owned(), id);
-    Ok(id)
 }

@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 use super::append::WriterState;
-use super::prepare::PreparedEvent;
+use super::prepare::PreparedBatch;
 use super::{access, admin, event_types, exports, retention, streams, views};
 use crate::Result;
 use crate::audited::{AuditOf, AuditedChange, Change, Changed, refused};
@@ -22,9 +22,9 @@ pub(super) fn apply(
     let changed = apply_change(conn, organization_id, change)?;
     let audit = match audit(&changed).map_err(refused)? {
         Some(event) => {
-            let prepared = PreparedEvent::new(organization_id, event);
+            let prepared = PreparedBatch::new(organization_id, vec![event]);
             state
-                .append(conn, organization_id, vec![prepared])?
+                .append(conn, organization_id, prepared)?
                 .into_iter()
                 .next()
         }

@@ -92,12 +92,15 @@ pub(super) fn latest(
     .map_err(internal)
 }
 
-/// Two index probes per organization: the last seq and the largest checkpoint.
+/// A few index probes per organization: the last seq (of the last block, or the last retired
+/// leaf) and the largest checkpoint.
 pub(super) fn uncheckpointed(conn: &Connection) -> Result<Vec<UncheckpointedLog>> {
     let mut statement = conn
         .prepare_cached(
             "SELECT o.id, \
-             (SELECT seq FROM events WHERE org = o.org ORDER BY seq DESC LIMIT 1), \
+             coalesce((SELECT first_seq + count - 1 FROM blocks WHERE org = o.org \
+             ORDER BY first_seq DESC LIMIT 1), \
+             (SELECT seq FROM retired_leaves WHERE org = o.org ORDER BY seq DESC LIMIT 1)), \
              (SELECT size FROM checkpoints WHERE org = o.org ORDER BY size DESC LIMIT 1) \
              FROM organizations o ORDER BY o.org",
         )

@@ -10,7 +10,7 @@ use trail_core::catalogue::{EventType, EventTypeSpec};
 
 use super::schema::internal;
 use super::views::org_key;
-use crate::{ActionStats, Result, StoreError};
+use crate::{Result, StoreError};
 
 const COLUMNS: &str = "SELECT action, area, label, description, metadata_schema, resource_schema, \
     targets_schema, template, enabled, version, created_at, updated_at FROM event_types";
@@ -174,28 +174,4 @@ pub(super) fn import_event_types(
         .into_iter()
         .map(|spec| put_event_type(conn, organization_id, spec, at).map(|(_, after)| after))
         .collect()
-}
-
-/// Every action of the log with its count and first and last `occurred_at`, read from the
-/// `events_action` index (no per-event bookkeeping at ingest).
-pub(super) fn action_stats(conn: &Connection, organization_id: &str) -> Result<Vec<ActionStats>> {
-    let org = org_key(conn, organization_id)?;
-    let mut statement = conn
-        .prepare_cached(
-            "SELECT d.value, g.n, g.first, g.last FROM (SELECT action, count(*) AS n, \
-             min(occurred_at) AS first, max(occurred_at) AS last FROM events WHERE org = ? \
-             GROUP BY action) g JOIN dict d ON d.org = ? AND d.id = g.action ORDER BY d.value",
-        )
-        .map_err(internal)?;
-    let rows = statement
-        .query_map(params![org, org], |r| {
-            Ok(ActionStats {
-                action: r.get(0)?,
-                count: r.get::<_, i64>(1)? as u64,
-                first_seen: Millis(r.get(2)?),
-                last_seen: Millis(r.get(3)?),
-            })
-        })
-        .map_err(internal)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(internal)
 }

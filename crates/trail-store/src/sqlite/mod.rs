@@ -1,32 +1,38 @@
 //! The embedded SQLite store (`trail.db` in the data directory): one writer thread with group
 //! commit for every write, a small pool of read connections used from `spawn_blocking`.
 //!
-//! Layout: `schema` opens connections and migrates, `writer` + `append` + `prepare` are the write
-//! path, `search` + `matchers` compile filters, `read` + `queries` + `rows` the read path,
-//! `columns` maps fields onto columns, `admin` keeps organizations, keys and settings, `access`
-//! users, memberships, roles and sessions, `tree` +
-//! `checkpoints` the Merkle tree and signed checkpoints, `backup` the online copy `trail backup`
-//! takes.
+//! Events live in storage engine v2 (docs/storage.md): `block` is the block log (zstd blocks of
+//! canonical leaf bytes, leaf hashes and times), `runs` the bitmap index (sorted runs of postings
+//! cut into pages, merged in tiers), `events` reads events back by seq and by id, and `queries`
+//! answers search, count and facets with the planner (`crate::plan`) over the runs.
+//!
+//! Layout: `schema` opens connections and migrates, `convert` turns a v1 store (one row per event)
+//! into blocks and runs on open, `writer` + `append` + `prepare` are the write path, `read` +
+//! `queries` + `events` the read path, `admin` keeps organizations, keys and settings, `access`
+//! users, memberships, roles and sessions, `tree` + `checkpoints` the Merkle tree and signed
+//! checkpoints, `retention` removes whole blocks, `backup` the online copy `trail backup` takes.
 
 mod access;
 mod admin;
 mod append;
 mod audited;
 pub mod backup;
+mod block;
 mod checkpoints;
 mod columns;
+mod convert;
 mod event_types;
+mod events;
 mod exports;
 mod idempotency;
-mod matchers;
 mod prepare;
 mod queries;
 mod read;
+mod reindex;
 mod retention;
 mod rows;
-mod scan;
+mod runs;
 mod schema;
-mod search;
 mod streams;
 mod tree;
 mod views;
@@ -45,16 +51,17 @@ use trail_core::merkle::{Hash, NodeId};
 use trail_core::query::{Field, Search};
 use trail_core::{Millis, ids};
 
-use self::prepare::PreparedEvent;
+use self::prepare::PreparedBatch;
 use self::read::Readers;
+use self::runs::Directories;
 use self::writer::{AdminJob, Job};
 use trail_core::catalogue::EventType;
 
 use crate::{
-    ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, ExportJob, ExportStatus,
-    FacetValue, IdempotentAnswer, LogHead, Member, MemberUpdate, OrgSettings, Organization, Page,
-    Result, Role, SavedView, Session, Store, StoreError, StoredCheckpoint, StreamDelivery,
-    StreamRecord, UncheckpointedLog, User,
+    ActionStats, ApiKey, Appended, AuditOf, AuditedChange, Change, CheckedLeaf, ExportJob,
+    ExportStatus, FacetValue, IdempotentAnswer, LogHead, Member, MemberUpdate, OrgSettings,
+    Organization, Page, Result, Role, SavedView, Session, Store, StoreError, StoredCheckpoint,
+    StreamDelivery, StreamRecord, UncheckpointedLog, User,
 };
 
 /// Tuning knobs; the defaults suit a small server.
@@ -89,11 +96,6 @@ pub struct SqliteStore {
     closed: AtomicBool,
 }
 
-/// The FTS rowid of an event: `org * 2^40 + seq`.
-fn fts_rowid(org: i64, seq: u64) -> i64 {
-    (org << 40) + seq as i64
-}
-
 fn unavailable() -> StoreError {
     StoreError::Unavailable("the store is closed".into())
 }
@@ -106,11 +108,14 @@ impl SqliteStore {
         })?;
         let path = data_dir.join("trail.db");
         let conn = schema::open_writer(&path, options.cache_kib)?;
+        let directories = Arc::new(Directories::default());
+        convert::convert_v1(&conn, &directories)?;
         let (sender, receiver) = mpsc::channel();
         let max_group_events = options.max_group_events.max(1);
+        let state = append::WriterState::new(Arc::clone(&directories));
         let writer = std::thread::Builder::new()
             .name("trail-sqlite-writer".into())
-            .spawn(move || writer::run(conn, receiver, max_group_events))
+            .spawn(move || writer::run(conn, state, receiver, max_group_events))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer: {e}")))?;
         tracing::debug!(path = %path.display(), "Opened SQLite store");
         Ok(SqliteStore {
@@ -119,11 +124,25 @@ impl SqliteStore {
             readers: Arc::new(Readers::new(
                 path,
                 options.read_connections,
-                options.cache_kib,
-                options.mmap_bytes,
+                (options.cache_kib, options.mmap_bytes),
+                directories,
             )),
             closed: AtomicBool::new(false),
         })
+    }
+
+    /// Rebuilds the bitmap index of every organization from the block log (`trail reindex`);
+    /// returns how many events were indexed. Safe while a server uses the store: each
+    /// organization's index is replaced in one transaction.
+    pub fn reindex(data_dir: &Path, options: &SqliteOptions) -> Result<u64> {
+        let path = data_dir.join("trail.db");
+        if !path.is_file() {
+            return Err(StoreError::NotFound);
+        }
+        let conn = schema::open_writer(&path, options.cache_kib)?;
+        let directories = Directories::default();
+        convert::convert_v1(&conn, &directories)?;
+        reindex::reindex_all(&conn, &directories)
     }
 
     /// Opens an existing `trail.db` for reading only (`trail verify`): no writer, no migration,
@@ -133,14 +152,15 @@ impl SqliteStore {
         if !path.is_file() {
             return Err(StoreError::NotFound);
         }
+        schema::require_block_log(&path)?;
         Ok(SqliteStore {
             jobs: Mutex::new(None),
             writer: Mutex::new(None),
             readers: Arc::new(Readers::new(
                 path,
                 options.read_connections,
-                options.cache_kib,
-                options.mmap_bytes,
+                (options.cache_kib, options.mmap_bytes),
+                Arc::new(Directories::default()),
             )),
             closed: AtomicBool::new(false),
         })
@@ -298,19 +318,16 @@ impl Store for SqliteStore {
         }
         let org = organization_id.to_owned();
         let prepared = tokio::task::spawn_blocking(move || {
-            let events: Vec<PreparedEvent> = events
-                .into_iter()
-                .map(|new| PreparedEvent::new(&org, new))
-                .collect();
-            (org, events)
+            let batch = PreparedBatch::new(&org, events);
+            (org, batch)
         })
         .await
         .map_err(|e| StoreError::Internal(format!("preparing events failed: {e}")))?;
-        let (organization_id, events) = prepared;
+        let (organization_id, batch) = prepared;
         let (reply, answer) = oneshot::channel();
         self.send(Job::Append {
             organization_id,
-            events,
+            batch,
             reply,
         })?;
         answer.await.map_err(|_| unavailable())?
@@ -372,7 +389,20 @@ impl Store for SqliteStore {
     async fn events_by_seq(&self, organization_id: &str, from: u64, to: u64) -> Result<Vec<Event>> {
         let org = organization_id.to_owned();
         self.read("get", move |r, conn| {
-            scan::events_by_seq(r, conn, &org, from, to)
+            queries::events_by_seq(r, conn, &org, from, to)
+        })
+        .await
+    }
+
+    async fn leaves_by_seq(
+        &self,
+        organization_id: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<CheckedLeaf>> {
+        let org = organization_id.to_owned();
+        self.read("get", move |r, conn| {
+            queries::leaves_by_seq(r, conn, &org, from, to)
         })
         .await
     }
@@ -688,8 +718,8 @@ impl Store for SqliteStore {
 
     async fn action_stats(&self, organization_id: &str) -> Result<Vec<ActionStats>> {
         let org = organization_id.to_owned();
-        self.read("facets", move |_, conn| {
-            event_types::action_stats(conn, &org)
+        self.read("facets", move |r, conn| {
+            queries::action_stats(r, conn, &org)
         })
         .await
     }

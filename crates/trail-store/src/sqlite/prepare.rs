@@ -1,46 +1,48 @@
-//! Everything about an event that does not depend on its place in the log, computed before it
-//! reaches the writer thread: column values, body, full text, and the canonical JSON split around
-//! `prev` and `seq`, so that the writer only hashes.
+//! Everything about a request's events that does not depend on their place in the log, computed
+//! before they reach the writer thread: each event's canonical JSON split around `prev` and `seq`
+//! (so that the writer only hashes), and the request's postings — every index term with the
+//! positions of the events carrying it, sorted by term — so that the writer only shifts them.
 
-use rusqlite::types::Value;
 use trail_core::canonical::CanonicalParts;
 use trail_core::event::NewEvent;
 
-use super::columns::{Body, id_key};
+use crate::plan::terms;
 
 /// An event ready for the writer.
 pub(super) struct PreparedEvent {
     pub new: NewEvent,
-    pub id_key: Value,
-    pub body: Option<String>,
-    pub ip: Option<Vec<u8>>,
-    pub text: String,
-    /// Distinct target ids and names.
-    pub targets: Vec<String>,
     pub canonical: CanonicalParts,
 }
 
-impl PreparedEvent {
-    pub fn new(organization_id: &str, new: NewEvent) -> PreparedEvent {
-        let data = &new.data;
-        let (body, ip) = Body::encode(data);
-        let text = data.searchable_text();
-        let mut targets: Vec<String> = data
-            .targets
-            .iter()
-            .flat_map(|t| [t.id.clone(), t.name.clone()])
-            .flatten()
+/// One request ready for the writer.
+pub(super) struct PreparedBatch {
+    pub events: Vec<PreparedEvent>,
+    /// Term → positions in `events` (ascending), sorted by term.
+    pub postings: Vec<(String, Vec<u32>)>,
+}
+
+impl PreparedBatch {
+    pub fn new(organization_id: &str, events: Vec<NewEvent>) -> PreparedBatch {
+        let mut pairs: Vec<(String, u32)> = Vec::with_capacity(events.len() * 40);
+        let events: Vec<PreparedEvent> = events
+            .into_iter()
+            .enumerate()
+            .map(|(at, new)| {
+                pairs.extend(terms(&new.data).into_iter().map(|t| (t, at as u32)));
+                PreparedEvent {
+                    canonical: CanonicalParts::new(organization_id, &new),
+                    new,
+                }
+            })
             .collect();
-        targets.sort_unstable_by_key(|t| t.to_ascii_lowercase());
-        targets.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-        PreparedEvent {
-            id_key: id_key(&data.id),
-            canonical: CanonicalParts::new(organization_id, &new),
-            body,
-            ip,
-            text,
-            targets,
-            new,
+        pairs.sort_unstable();
+        let mut postings: Vec<(String, Vec<u32>)> = Vec::new();
+        for (term, at) in pairs {
+            match postings.last_mut() {
+                Some((last, positions)) if *last == term => positions.push(at),
+                _ => postings.push((term, vec![at])),
+            }
         }
+        PreparedBatch { events, postings }
     }
 }

@@ -1,30 +1,177 @@
-//! The event queries, each run on a reader connection inside one read transaction (one snapshot).
+//! The event queries of storage engine v2, each run on a reader connection inside one read
+//! transaction (one snapshot): the planner ([`plan::evaluate`]) over the runs overlapping the
+//! search's time range gives candidate seqs, the blocks' time columns make the range exact, and
+//! candidates the index cannot decide alone are checked with [`plan::matches`] on the decoded event.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::{BTreeMap, HashMap};
+
+use roaring::RoaringBitmap;
+use rusqlite::Connection;
+use trail_core::Millis;
 use trail_core::event::{Event, GENESIS_PREV};
-use trail_core::query::{Field, Search};
+use trail_core::query::{Field, Order, Search, SortKey};
 
-use super::columns::id_key;
-use super::matchers::{dict_column, text_columns};
-use super::read::{Readers, query_all};
-use super::rows::{EVENT_COLUMNS, read_event};
+use super::block::{self, Block, BlockMeta};
+use super::events::{self, from_block};
+use super::read::Readers;
+use super::retention::first_retained;
+use super::runs::{self, RunInfo, RunPostings};
 use super::schema::internal;
-use super::search::{Scope, Sql, page_clause, where_clause};
-use crate::{FacetValue, LogHead, Page, Result, StoreError};
+use crate::plan::{self, string_field};
+use crate::{ActionStats, CheckedLeaf, FacetValue, LogHead, Page, Result, StoreError};
 
-/// Compiles `search` for the organization and hands the WHERE clause to `run`, all in one snapshot.
-fn with_where<T>(
+/// What a search selects before its order and page: candidate seqs, whether they are exactly the
+/// filter's matches, and the blocks overlapping its time range.
+struct Selection {
+    candidates: RoaringBitmap,
+    exact: bool,
+    /// The runs overlapping the time range, with what the planner read them with.
+    runs: Vec<RunInfo>,
+    retained_from: u64,
+    blocks: Vec<BlockMeta>,
+    from: i64,
+    to: i64,
+}
+
+impl Selection {
+    fn new(conn: &Connection, readers: &Readers, org: i64, search: &Search) -> Result<Selection> {
+        let (from, to) = (
+            search.from.map_or(i64::MIN, |m| m.0),
+            search.to.map_or(i64::MAX, |m| m.0),
+        );
+        let retained_from = first_retained(conn, org)?;
+        let mut candidates = RoaringBitmap::new();
+        let mut exact = true;
+        let mut overlapping = Vec::new();
+        for run in runs::list(conn, org)? {
+            if run.end_seq <= retained_from || run.max_time < from || run.min_time >= to {
+                continue;
+            }
+            overlapping.push(run);
+            let postings = RunPostings {
+                conn,
+                org,
+                directory: readers.directories.get(conn, run.id)?,
+                run,
+                retained_from,
+                failed: Default::default(),
+            };
+            let found = plan::evaluate(&search.filter, &postings);
+            if let Some(e) = postings.error() {
+                return Err(e);
+            }
+            candidates |= found.positions;
+            exact &= found.exact;
+        }
+        let blocks = block::metas(conn, org, search.from.map(|m| m.0), search.to.map(|m| m.0))?
+            .into_iter()
+            .filter(|b| b.end_seq() > retained_from)
+            .collect();
+        Ok(Selection {
+            candidates,
+            exact,
+            runs: overlapping,
+            retained_from,
+            blocks,
+            from,
+            to,
+        })
+    }
+
+    /// The selected seqs when the candidates are exact: those in blocks inside the time range,
+    /// and those of the blocks on its edges whose time is in it.
+    fn exact_positions(&self, conn: &Connection, org: i64) -> Result<RoaringBitmap> {
+        let mut out = RoaringBitmap::new();
+        for meta in &self.blocks {
+            let positions = self.in_block(meta);
+            if positions.is_empty() {
+                continue;
+            }
+            if self.inside(meta) {
+                out |= positions;
+                continue;
+            }
+            let times = block::times(conn, org, meta.first_seq)?;
+            out.extend(
+                positions.iter().filter(|&seq| {
+                    self.in_range(times[(u64::from(seq) - meta.first_seq) as usize])
+                }),
+            );
+        }
+        Ok(out)
+    }
+
+    fn postings<'c>(
+        &self,
+        conn: &'c Connection,
+        readers: &Readers,
+        org: i64,
+        run: RunInfo,
+    ) -> Result<RunPostings<'c>> {
+        Ok(RunPostings {
+            conn,
+            org,
+            directory: readers.directories.get(conn, run.id)?,
+            run,
+            retained_from: self.retained_from,
+            failed: Default::default(),
+        })
+    }
+
+    fn in_block(&self, meta: &BlockMeta) -> RoaringBitmap {
+        let mut range = RoaringBitmap::new();
+        range.insert_range(meta.first_seq as u32..meta.end_seq() as u32);
+        range & &self.candidates
+    }
+
+    fn inside(&self, meta: &BlockMeta) -> bool {
+        meta.min_time >= self.from && meta.max_time < self.to
+    }
+
+    fn in_range(&self, time: i64) -> bool {
+        time >= self.from && time < self.to
+    }
+
+    /// Calls `each` with every selected event of `meta`'s block, decoded, in seq order.
+    fn each_event(
+        &self,
+        conn: &Connection,
+        org: i64,
+        search: &Search,
+        meta: &BlockMeta,
+        mut each: impl FnMut(Event),
+    ) -> Result<()> {
+        let positions = self.in_block(meta);
+        if positions.is_empty() {
+            return Ok(());
+        }
+        let block = Block::read(conn, org, meta.first_seq)?;
+        for seq in positions {
+            let index = (u64::from(seq) - meta.first_seq) as usize;
+            if !self.in_range(block.times[index]) {
+                continue;
+            }
+            let event = from_block(conn, org, &block, index)?;
+            if self.exact || plan::matches(&search.filter, &event) {
+                each(event);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn org_and_tx<'c>(
     readers: &Readers,
-    conn: &Connection,
+    conn: &'c Connection,
     organization_id: &str,
-    search: &Search,
-    run: impl FnOnce(i64, Sql) -> Result<T>,
-) -> Result<T> {
+) -> Result<(i64, rusqlite::Transaction<'c>)> {
     let tx = conn.unchecked_transaction().map_err(internal)?;
     let org = readers.org_key(&tx, organization_id)?;
-    let sql = readers.with_dict(&tx, org, |dict| where_clause(&Scope { org, dict }, search))?;
-    run(org, sql)
+    Ok((org, tx))
 }
+
+/// A position in the page order: `(occurred_at, seq)`, or `(0, seq)` when sorting by seq.
+type Key = (i64, u64);
 
 pub(super) fn search(
     readers: &Readers,
@@ -32,15 +179,113 @@ pub(super) fn search(
     organization_id: &str,
     search: &Search,
 ) -> Result<Page> {
-    with_where(readers, conn, organization_id, search, |_, mut sql| {
-        page_clause(search, &mut sql);
-        let text = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE {}", sql.text);
-        tracing::debug!(sql = %text, "Searching events");
-        let events = query_all(conn, &text, &sql.params, |row| {
-            read_event(row, organization_id)
-        })?;
-        Ok(Page::from_overfetch(events, search.limit))
-    })
+    let (org, tx) = org_and_tx(readers, conn, organization_id)?;
+    let conn = &*tx;
+    let selection = Selection::new(conn, readers, org, search)?;
+    let wanted = search.limit.max(1) + 1;
+    let by_time = search.sort == SortKey::OccurredAt;
+    let desc = search.order == Order::Desc;
+    // `a` comes before `b` in the page order.
+    let before = |a: &Key, b: &Key| if desc { a > b } else { a < b };
+    let cursor: Option<Key> = search.cursor.map(|c| match by_time {
+        true => (c.occurred_at.0, c.seq),
+        false => (0, c.seq),
+    });
+    // The best key a block can hold.
+    let bound = |m: &BlockMeta| -> Key {
+        match (by_time, desc) {
+            (true, true) => (m.max_time, m.end_seq() - 1),
+            (true, false) => (m.min_time, m.first_seq),
+            (false, true) => (0, m.end_seq() - 1),
+            (false, false) => (0, m.first_seq),
+        }
+    };
+    // The worst key a block can hold.
+    let worst = |m: &BlockMeta| -> Key {
+        match (by_time, desc) {
+            (true, true) => (m.min_time, m.first_seq),
+            (true, false) => (m.max_time, m.end_seq() - 1),
+            (false, true) => (0, m.first_seq),
+            (false, false) => (0, m.end_seq() - 1),
+        }
+    };
+    let mut blocks = selection.blocks.clone();
+    blocks.sort_by(|a, b| {
+        let (a, b) = (bound(a), bound(b));
+        if desc { b.cmp(&a) } else { a.cmp(&b) }
+    });
+    let mut found: Vec<(Key, Option<Event>)> = Vec::new();
+    for meta in &blocks {
+        if found.len() >= wanted && !before(&bound(meta), &found[wanted - 1].0) {
+            break;
+        }
+        if let Some(cursor) = cursor
+            && !before(&cursor, &worst(meta))
+        {
+            continue;
+        }
+        let positions = selection.in_block(meta);
+        if positions.is_empty() {
+            continue;
+        }
+        let decoded = match selection.exact {
+            true => None,
+            false => Some(Block::read(conn, org, meta.first_seq)?),
+        };
+        let times = match &decoded {
+            Some(block) => block.times.clone(),
+            None => block::times(conn, org, meta.first_seq)?,
+        };
+        for seq in positions {
+            let seq = u64::from(seq);
+            let index = (seq - meta.first_seq) as usize;
+            let time = times[index];
+            if !selection.in_range(time) {
+                continue;
+            }
+            let key = if by_time { (time, seq) } else { (0, seq) };
+            if cursor.is_some_and(|c| !before(&c, &key)) {
+                continue;
+            }
+            let event = match &decoded {
+                Some(block) => {
+                    let event = from_block(conn, org, block, index)?;
+                    if !plan::matches(&search.filter, &event) {
+                        continue;
+                    }
+                    Some(event)
+                }
+                None => None,
+            };
+            found.push((key, event));
+        }
+        found.sort_by(|a, b| if desc { b.0.cmp(&a.0) } else { a.0.cmp(&b.0) });
+        found.truncate(wanted);
+    }
+    let mut events = Vec::with_capacity(found.len());
+    let mut blocks: HashMap<u64, Block> = HashMap::new();
+    for ((_, seq), event) in found {
+        let event = match event {
+            Some(event) => event,
+            None => {
+                let meta = selection
+                    .blocks
+                    .iter()
+                    .find(|m| m.first_seq <= seq && seq < m.end_seq())
+                    .copied()
+                    .ok_or_else(|| StoreError::Internal(format!("no block holds seq {seq}")))?;
+                let block = match blocks.entry(meta.first_seq) {
+                    std::collections::hash_map::Entry::Occupied(found) => found.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(Block::read(conn, org, meta.first_seq)?)
+                    }
+                };
+                from_block(conn, org, block, (seq - meta.first_seq) as usize)?
+            }
+        };
+        events.push(event);
+    }
+    Ok(Page::from_overfetch(events, search.limit))
 }
 
 pub(super) fn count(
@@ -49,11 +294,17 @@ pub(super) fn count(
     organization_id: &str,
     search: &Search,
 ) -> Result<u64> {
-    with_where(readers, conn, organization_id, search, |_, sql| {
-        let text = format!("SELECT count(*) FROM events e WHERE {}", sql.text);
-        let counts = query_all(conn, &text, &sql.params, |row| row.get::<_, i64>(0))?;
-        Ok(counts.first().copied().unwrap_or(0) as u64)
-    })
+    let (org, tx) = org_and_tx(readers, conn, organization_id)?;
+    let conn = &*tx;
+    let selection = Selection::new(conn, readers, org, search)?;
+    if selection.exact {
+        return Ok(selection.exact_positions(conn, org)?.len());
+    }
+    let mut total = 0u64;
+    for meta in &selection.blocks {
+        selection.each_event(conn, org, search, meta, |_| total += 1)?;
+    }
+    Ok(total)
 }
 
 pub(super) fn facets(
@@ -64,40 +315,73 @@ pub(super) fn facets(
     field: &Field,
     limit: usize,
 ) -> Result<Vec<FacetValue>> {
-    let (column, dict) = match (dict_column(field), text_columns(field)) {
-        (Some(column), _) => (column, true),
-        (None, [column]) => (*column, false),
-        _ => {
-            return Err(StoreError::Internal(format!(
-                "`{}` cannot be faceted",
-                field.name()
-            )));
+    let Some(name) = plan::facetable(field) else {
+        return Err(StoreError::Internal(format!(
+            "`{}` cannot be faceted",
+            field.name()
+        )));
+    };
+    let (org, tx) = org_and_tx(readers, conn, organization_id)?;
+    let conn = &*tx;
+    let selection = Selection::new(conn, readers, org, search)?;
+    let counts = match selection.exact {
+        true => facet_counts(conn, readers, org, &selection, name)?,
+        false => {
+            let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+            for meta in &selection.blocks {
+                selection.each_event(conn, org, search, meta, |event| {
+                    if let Some(value) = string_field(field, &event.data) {
+                        *counts.entry(value.to_owned()).or_default() += 1;
+                    }
+                })?;
+            }
+            counts
         }
     };
-    with_where(readers, conn, organization_id, search, |org, sql| {
-        let value = match dict {
-            true => "(SELECT value FROM dict WHERE org = ? AND id = g.v)",
-            false => "g.v",
-        };
-        let text = format!(
-            "SELECT {value} AS value, g.n FROM (SELECT e.{column} AS v, count(*) AS n \
-             FROM events e WHERE {} AND e.{column} IS NOT NULL GROUP BY e.{column}) g \
-             ORDER BY g.n DESC, value LIMIT ?",
-            sql.text
-        );
-        let mut params = Vec::with_capacity(sql.params.len() + 2);
-        if dict {
-            params.push(org.into());
+    let mut facets: Vec<FacetValue> = counts
+        .into_iter()
+        .map(|(value, count)| FacetValue { value, count })
+        .collect();
+    facets.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    facets.truncate(limit);
+    Ok(facets)
+}
+
+/// Facet counts from the index alone: the cardinality of each value term of the field within the
+/// selection. Terms are lower-cased; a value sent in another case also has its `case.` term, whose
+/// count is moved from the lower-cased value to that spelling.
+fn facet_counts(
+    conn: &Connection,
+    readers: &Readers,
+    org: i64,
+    selection: &Selection,
+    name: &str,
+) -> Result<BTreeMap<String, u64>> {
+    let positions = selection.exact_positions(conn, org)?;
+    let mut lowered: BTreeMap<String, u64> = BTreeMap::new();
+    let mut cased: BTreeMap<String, u64> = BTreeMap::new();
+    for run in &selection.runs {
+        let postings = selection.postings(conn, readers, org, *run)?;
+        for (counts, prefix) in [
+            (&mut lowered, format!("{name}=")),
+            (&mut cased, format!("{}{name}=", plan::CASED)),
+        ] {
+            for (value, bitmap) in postings.entries_with_prefix(&prefix)? {
+                let n = bitmap.intersection_len(&positions);
+                if n > 0 {
+                    *counts.entry(value).or_default() += n;
+                }
+            }
         }
-        params.extend(sql.params);
-        params.push((limit as i64).into());
-        query_all(conn, &text, &params, |row| {
-            Ok(FacetValue {
-                value: row.get(0)?,
-                count: row.get::<_, i64>(1)? as u64,
-            })
-        })
-    })
+    }
+    for (value, n) in &cased {
+        if let Some(total) = lowered.get_mut(&value.to_ascii_lowercase()) {
+            *total = total.saturating_sub(*n);
+        }
+    }
+    lowered.retain(|_, n| *n > 0);
+    lowered.extend(cased);
+    Ok(lowered)
 }
 
 pub(super) fn get_event(
@@ -106,23 +390,12 @@ pub(super) fn get_event(
     organization_id: &str,
     id: &str,
 ) -> Result<Event> {
-    let tx = conn.unchecked_transaction().map_err(internal)?;
-    let org = readers.org_key(&tx, organization_id)?;
-    let text = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.org = ? AND e.id = ?");
-    tx.prepare_cached(&text)
-        .and_then(|mut s| {
-            s.query_row(params![org, id_key(id)], |row| {
-                read_event(row, organization_id)
-            })
-            .optional()
-        })
-        .map_err(internal)?
-        .ok_or(StoreError::NotFound)
+    let (org, tx) = org_and_tx(readers, conn, organization_id)?;
+    events::find_by_id(&tx, &readers.directories, org, id)?.ok_or(StoreError::NotFound)
 }
 
 pub(super) fn head(readers: &Readers, conn: &Connection, organization_id: &str) -> Result<LogHead> {
-    let tx = conn.unchecked_transaction().map_err(internal)?;
-    let org = readers.org_key(&tx, organization_id)?;
+    let (org, tx) = org_and_tx(readers, conn, organization_id)?;
     Ok(match super::tree::last_leaf(&tx, org)? {
         Some((seq, hash)) => LogHead {
             size: seq + 1,
@@ -133,4 +406,87 @@ pub(super) fn head(readers: &Readers, conn: &Connection, organization_id: &str) 
             last_hash: GENESIS_PREV.to_owned(),
         },
     })
+}
+
+pub(super) fn events_by_seq(
+    readers: &Readers,
+    conn: &Connection,
+    organization_id: &str,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Event>> {
+    let (org, tx) = org_and_tx(readers, conn, organization_id)?;
+    events::by_seq(&tx, org, from, to)
+}
+
+pub(super) fn leaves_by_seq(
+    readers: &Readers,
+    conn: &Connection,
+    organization_id: &str,
+    from: u64,
+    to: u64,
+) -> Result<Vec<CheckedLeaf>> {
+    let (org, tx) = org_and_tx(readers, conn, organization_id)?;
+    events::leaves(&tx, org, from, to)
+}
+
+/// Every action with its count and first and last `occurred_at`: the `action=` terms of every
+/// run, and the blocks' time columns.
+pub(super) fn action_stats(
+    readers: &Readers,
+    conn: &Connection,
+    organization_id: &str,
+) -> Result<Vec<ActionStats>> {
+    let (org, tx) = org_and_tx(readers, conn, organization_id)?;
+    let conn = &*tx;
+    let retained_from = first_retained(conn, org)?;
+    let mut actions: BTreeMap<String, RoaringBitmap> = BTreeMap::new();
+    for run in runs::list(conn, org)? {
+        if run.end_seq <= retained_from {
+            continue;
+        }
+        let postings = RunPostings {
+            conn,
+            org,
+            directory: readers.directories.get(conn, run.id)?,
+            run,
+            retained_from,
+            failed: Default::default(),
+        };
+        for (value, positions) in postings.entries_with_prefix("action=")? {
+            *actions.entry(value).or_default() |= positions;
+        }
+    }
+    let mut times: HashMap<u64, Vec<i64>> = HashMap::new();
+    let metas = block::metas(conn, org, None, None)?;
+    let mut out = Vec::with_capacity(actions.len());
+    for (action, positions) in actions {
+        let (mut first, mut last) = (i64::MAX, i64::MIN);
+        for seq in &positions {
+            let seq = u64::from(seq);
+            let at = metas.partition_point(|m| m.end_seq() <= seq);
+            let Some(meta) = metas.get(at).filter(|m| m.first_seq <= seq) else {
+                continue;
+            };
+            let block_times = match times.entry(meta.first_seq) {
+                std::collections::hash_map::Entry::Occupied(found) => found.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(block::times(conn, org, meta.first_seq)?)
+                }
+            };
+            let time = block_times[(seq - meta.first_seq) as usize];
+            first = first.min(time);
+            last = last.max(time);
+        }
+        if positions.is_empty() || first > last {
+            continue;
+        }
+        out.push(ActionStats {
+            action,
+            count: positions.len(),
+            first_seen: Millis(first),
+            last_seen: Millis(last),
+        });
+    }
+    Ok(out)
 }

@@ -1,15 +1,15 @@
 //! The read side: a small pool of connections used from `spawn_blocking`, a cache of each
-//! organization's id and dictionary, and the queries behind `search`, `count`, `facets` and the
-//! event lookups.
+//! organization's internal key, and the index runs' directories.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use rusqlite::{Connection, OptionalExtension};
 use tokio::sync::Semaphore;
 
+use super::runs::Directories;
 use super::schema::{internal, open_reader};
 use crate::{Result, StoreError};
 
@@ -21,11 +21,17 @@ pub(super) struct Readers {
     cache_kib: i64,
     mmap_bytes: i64,
     org_keys: Mutex<HashMap<String, i64>>,
-    dicts: Mutex<HashMap<i64, Vec<String>>>,
+    /// The index runs' page directories, shared with the writer.
+    pub directories: Arc<Directories>,
 }
 
 impl Readers {
-    pub fn new(path: PathBuf, connections: usize, cache_kib: i64, mmap_bytes: i64) -> Readers {
+    pub fn new(
+        path: PathBuf,
+        connections: usize,
+        (cache_kib, mmap_bytes): (i64, i64),
+        directories: Arc<Directories>,
+    ) -> Readers {
         Readers {
             idle: Mutex::new(Vec::new()),
             permits: Semaphore::new(connections.max(1)),
@@ -33,7 +39,7 @@ impl Readers {
             cache_kib,
             mmap_bytes,
             org_keys: Mutex::new(HashMap::new()),
-            dicts: Mutex::new(HashMap::new()),
+            directories,
         }
     }
 
@@ -94,39 +100,4 @@ impl Readers {
             .insert(organization_id.to_owned(), key);
         Ok(key)
     }
-
-    /// Runs `work` with the organization's dictionary, first reading entries added since the last
-    /// call (they are append-only, with dense ids, so the cache never goes stale).
-    pub fn with_dict<T>(
-        &self,
-        conn: &Connection,
-        org: i64,
-        work: impl FnOnce(&[String]) -> T,
-    ) -> Result<T> {
-        let mut dicts = self.dicts.lock().expect("cache lock");
-        let dict = dicts.entry(org).or_default();
-        let mut statement = conn
-            .prepare_cached("SELECT value FROM dict WHERE org = ? AND id >= ? ORDER BY id")
-            .map_err(internal)?;
-        let added = statement
-            .query_map((org, dict.len() as i64), |r| r.get::<_, String>(0))
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(internal)?;
-        dict.extend(added);
-        Ok(work(dict))
-    }
-}
-
-/// Runs `sql` and maps each row.
-pub(super) fn query_all<T>(
-    conn: &Connection,
-    sql: &str,
-    params: &[rusqlite::types::Value],
-    mut map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Vec<T>> {
-    let mut statement = conn.prepare_cached(sql).map_err(internal)?;
-    let rows = statement
-        .query_map(params_from_iter(params), |row| map(row))
-        .map_err(internal)?;
-    rows.collect::<rusqlite::Result<Vec<T>>>().map_err(internal)
 }

@@ -1,16 +1,18 @@
 //! Retention on SQLite: removing a prefix of an organization's log, on the writer's connection,
 //! while keeping each removed event's leaf hash in `retired_leaves`.
 //!
-//! The event's `event_targets` rows go with it. Its `events_fts` row stays: the index is
-//! contentless (deleting an entry needs the exact text it was built from) and holds only tokens and
-//! the rowid, and every text search joins `events`, so a removed event is never found.
+//! Whole blocks are deleted; the block holding the cut is rewritten without its removed events.
+//! Runs of the index whose every seq was removed are deleted; the positions a remaining run still
+//! holds before the cut are masked by every read ([`first_retained`]).
 
 use rusqlite::{Connection, OptionalExtension, params};
 use trail_core::Millis;
 use trail_core::merkle::Hash;
 
+use super::block::{self, Block, BlockEvent};
+use super::events::{blocks_between, prev_hash};
 use super::read::Readers;
-use super::rows::{EVENT_COLUMNS, read_event};
+use super::runs;
 use super::schema::internal;
 use crate::{Result, StoreError};
 
@@ -29,52 +31,69 @@ pub(super) fn purge(
     max_events: usize,
 ) -> Result<u64> {
     let org = org_key(conn, organization_id)?;
-    let limit = i64::try_from(max_events).unwrap_or(i64::MAX);
-    let sql =
-        format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.org = ? ORDER BY e.seq LIMIT ?");
-    let mut select = conn.prepare_cached(&sql).map_err(internal)?;
-    let mut rows = select.query(params![org, limit]).map_err(internal)?;
+    let start = first_retained(conn, org)?;
     let mut retire = conn
         .prepare_cached("INSERT INTO retired_leaves (org, seq, hash) VALUES (?, ?, ?)")
         .map_err(internal)?;
-    let mut untarget = conn
-        .prepare_cached(
-            "DELETE FROM event_targets WHERE org = ? AND value = ? AND occurred_at = ? AND seq = ?",
-        )
-        .map_err(internal)?;
-    let mut end: Option<u64> = None;
     let mut purged = 0u64;
-    while let Some(row) = rows.next().map_err(internal)? {
-        let event = read_event(row, organization_id).map_err(internal)?;
-        if event.received_at >= cutoff {
+    let mut prev = prev_hash(conn, org, start)?;
+    'blocks: for meta in blocks_between(conn, org, start, u64::MAX)? {
+        let block = Block::read(conn, org, meta.first_seq)?;
+        let mut removed = 0;
+        for index in 0..meta.count as usize {
+            if purged as usize >= max_events {
+                break;
+            }
+            let event = block.event(index, &prev)?;
+            if event.received_at >= cutoff {
+                break;
+            }
+            prev = block.hash(index);
+            retire
+                .execute(params![org, event.seq as i64, &prev[..]])
+                .map_err(internal)?;
+            removed += 1;
+            purged += 1;
+        }
+        if removed == 0 {
             break;
         }
-        let hash = hex::decode(&event.hash).map_err(|e| StoreError::Internal(e.to_string()))?;
-        retire
-            .execute(params![org, event.seq as i64, hash])
+        conn.prepare_cached("DELETE FROM blocks WHERE org = ? AND first_seq = ?")
+            .and_then(|mut s| s.execute(params![org, meta.first_seq as i64]))
             .map_err(internal)?;
-        for target in &event.data.targets {
-            for value in [&target.id, &target.name].into_iter().flatten() {
-                untarget
-                    .execute(params![
-                        org,
-                        value,
-                        event.data.occurred_at.0,
-                        event.seq as i64
-                    ])
-                    .map_err(internal)?;
-            }
+        if removed < meta.count as usize {
+            let kept: Vec<BlockEvent<'_>> = (removed..meta.count as usize)
+                .map(|index| {
+                    let (bytes, prev_at, seq_at) = block.parts(index);
+                    BlockEvent {
+                        bytes,
+                        prev_at,
+                        seq_at,
+                        hash: block.hash(index),
+                        occurred_at: block.times[index],
+                    }
+                })
+                .collect();
+            block::insert(conn, org, meta.first_seq + removed as u64, &kept)?;
+            break 'blocks;
         }
-        end = Some(event.seq + 1);
-        purged += 1;
     }
-    drop(rows);
-    if let Some(end) = end {
-        conn.prepare_cached("DELETE FROM events WHERE org = ? AND seq < ?")
-            .and_then(|mut s| s.execute(params![org, end as i64]))
-            .map_err(internal)?;
-    }
+    let retained_from = start + purged;
+    let gone: Vec<i64> = runs::list(conn, org)?
+        .into_iter()
+        .filter(|run| run.end_seq <= retained_from)
+        .map(|run| run.id)
+        .collect();
+    runs::delete(conn, org, gone.into_iter())?;
     Ok(purged)
+}
+
+/// The seq of the first event retention has not removed.
+pub(super) fn first_retained(conn: &Connection, org: i64) -> Result<u64> {
+    conn.prepare_cached("SELECT seq FROM retired_leaves WHERE org = ? ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut s| s.query_row([org], |r| r.get::<_, i64>(0)).optional())
+        .map(|last| last.map_or(0, |seq| seq as u64 + 1))
+        .map_err(internal)
 }
 
 /// Whether the schema has `retired_leaves`: a read-only open (`trail verify`) does not migrate, so

@@ -1,5 +1,5 @@
-//! Reading an event back from its row: the select list every event query shares, and the row →
-//! [`Event`] conversion (dictionary values and `prev` are resolved in SQL).
+//! Reading an event back from a row of the v1 `events` table (one row per event, dictionary ids),
+//! which `convert` turns into blocks.
 
 use rusqlite::Row;
 use trail_core::Millis;
@@ -9,32 +9,12 @@ use trail_core::event::{
 
 use super::columns::{Body, id_text, ip_text};
 
-/// Columns of `events e` that [`read_event`] reads, in order.
-pub(super) const EVENT_COLUMNS: &str = "e.seq, e.occurred_at, e.received_delta, e.id, e.hash, \
-    (SELECT value FROM dict WHERE org = e.org AND id = e.action), \
-    (SELECT value FROM dict WHERE org = e.org AND id = e.area), \
-    (SELECT value FROM dict WHERE org = e.org AND id = e.outcome), \
-    (SELECT value FROM dict WHERE org = e.org AND id = e.actor_type), \
-    (SELECT value FROM dict WHERE org = e.org AND id = e.source), \
-    (SELECT value FROM dict WHERE org = e.org AND id = e.actor_role), \
-    (SELECT value FROM dict WHERE org = e.org AND id = e.resource_type), \
-    (SELECT value FROM dict WHERE org = e.org AND id = e.country), \
-    e.actor_id, e.actor_name, e.actor_email, e.resource_id, e.resource_name, e.ip, e.body, \
-    coalesce((SELECT p.hash FROM events p WHERE p.org = e.org AND p.seq = e.seq - 1), \
-    (SELECT r.hash FROM retired_leaves r WHERE r.org = e.org AND r.seq = e.seq - 1))";
-
 fn bad(column: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         column,
         rusqlite::types::Type::Text,
         format!("bad stored {what}").into(),
     )
-}
-
-/// Builds the event of a row selected with [`EVENT_COLUMNS`].
-pub(super) fn read_event(row: &Row<'_>, organization_id: &str) -> rusqlite::Result<Event> {
-    let prev: Option<Vec<u8>> = row.get(20)?;
-    build_event(row, organization_id, |column| row.get(column), prev)
 }
 
 /// Builds the event of a row whose columns 5 to 12 are the dictionary columns, as `dict` reads

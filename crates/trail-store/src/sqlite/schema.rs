@@ -3,10 +3,8 @@
 
 use std::path::Path;
 
-use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags};
 
-use super::columns::ip_text;
 use crate::{Result, StoreError};
 
 /// `(version, sql)`, in order. A released migration is never edited; a change is a new file.
@@ -30,10 +28,17 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (9, include_str!("../../migrations/sqlite/0009_streams.sql")),
     (
+        10,
+        include_str!("../../migrations/sqlite/0010_block_log.sql"),
+    ),
+    (
         11,
         include_str!("../../migrations/sqlite/0011_idempotency.sql"),
     ),
 ];
+
+/// The migration that adds the block log (storage engine v2).
+const BLOCK_LOG_VERSION: i64 = 10;
 
 /// Opens the writer's connection and brings the schema up to date.
 pub(super) fn open_writer(path: &Path, cache_kib: i64) -> Result<Connection> {
@@ -72,20 +77,40 @@ pub(super) fn open_reader(path: &Path, cache_kib: i64, mmap_bytes: i64) -> Resul
     Ok(conn)
 }
 
+/// A read-only open (`trail verify`) reads only the block log: a store last written by a Trail
+/// before storage engine v2 must be opened once by `trail serve` (which converts it) first.
+pub(super) fn require_block_log(path: &Path) -> Result<()> {
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(internal)?;
+    let has_block_log: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)",
+            [BLOCK_LOG_VERSION],
+            |r| r.get(0),
+        )
+        .map_err(internal)?;
+    let converted: bool = conn
+        .query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(internal)?;
+    if !has_block_log || !converted {
+        return Err(StoreError::Unavailable(format!(
+            "{} was written by an older Trail: open it once with `trail serve` (which converts it \
+             to the block log) before reading it read-only",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 pub(super) fn prepare(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(internal)?;
     conn.set_prepared_statement_cache_capacity(64);
-    conn.create_scalar_function(
-        "trail_ip_text",
-        1,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
-            let blob: Option<Vec<u8>> = ctx.get(0)?;
-            Ok(blob.and_then(|b| ip_text(&b)))
-        },
-    )
-    .map_err(internal)
+    Ok(())
 }
 
 fn migrate(conn: &Connection) -> Result<()> {
@@ -96,14 +121,16 @@ fn migrate(conn: &Connection) -> Result<()> {
          )",
     )
     .map_err(internal)?;
-    let current: i64 = conn
-        .query_row(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations",
-            [],
-            |r| r.get(0),
-        )
+    // Every migration not applied yet, not only those above the highest applied: branches number
+    // theirs ahead (a store from a release with 0011 but not 0010 still needs 0010).
+    let applied: Vec<i64> = conn
+        .prepare("SELECT version FROM schema_migrations")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .map_err(internal)?;
-    let pending: Vec<_> = MIGRATIONS.iter().filter(|(v, _)| *v > current).collect();
+    let pending: Vec<_> = MIGRATIONS
+        .iter()
+        .filter(|(v, _)| !applied.contains(v))
+        .collect();
     if pending.is_empty() {
         return Ok(());
     }

@@ -1,16 +1,17 @@
 //! Each organization's Merkle tree on SQLite: the writer pushes every appended leaf onto the
 //! organization's [`CompactRange`] and inserts the completed perfect nodes of every [`STRIDE`]th
 //! level into `tree_nodes`, in the same transaction; readers serve any perfect node through
-//! [`Strided`] from the leaves (`events.hash`) and those rows.
+//! [`Strided`] from the leaves (`blocks.hashes`) and those rows.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use trail_core::merkle::{CompactRange, Hash, NodeId, NodeSource, Strided, is_stored};
 
+use super::block;
 use super::read::Readers;
 use super::schema::internal;
 use crate::{Result, StoreError};
 
-/// Interior levels kept: 4, 8, 12, … (level 0 is the events' `hash` column).
+/// Interior levels kept: 4, 8, 12, … (level 0 is the blocks' leaf hashes).
 pub(super) const STRIDE: u32 = 4;
 
 /// Appends `leaf` to the organization's tree and stores the interior nodes it completes.
@@ -74,37 +75,46 @@ pub(super) fn log_size(conn: &Connection, org: i64) -> Result<u64> {
 
 /// The seq and leaf hash of the organization's last event: the last stored event, or when
 /// retention removed every event, the last retired leaf.
-pub(super) fn last_leaf(conn: &Connection, org: i64) -> Result<Option<(u64, Vec<u8>)>> {
-    let last = |sql: &str| {
-        conn.prepare_cached(sql)
-            .and_then(|mut s| {
-                s.query_row([org], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
-                    .optional()
-            })
-            .map_err(internal)
-    };
-    match last("SELECT seq, hash FROM events WHERE org = ? ORDER BY seq DESC LIMIT 1")? {
-        Some(found) => Ok(Some(found)),
-        None => {
-            last("SELECT seq, hash FROM retired_leaves WHERE org = ? ORDER BY seq DESC LIMIT 1")
-        }
+pub(super) fn last_leaf(conn: &Connection, org: i64) -> Result<Option<(u64, Hash)>> {
+    if let Some(found) = block::last_leaf(conn, org)? {
+        return Ok(Some(found));
     }
+    let retired: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT seq, hash FROM retired_leaves WHERE org = ? ORDER BY seq DESC LIMIT 1",
+        )
+        .and_then(|mut s| {
+            s.query_row([org], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(internal)?;
+    retired
+        .map(|(seq, hash)| Ok((seq as u64, to_hash(hash)?)))
+        .transpose()
 }
 
 /// The leaf hash of `seq`: the event's, or the retired leaf's when retention removed the event.
-pub(super) fn leaf_hash(conn: &Connection, org: i64, seq: i64) -> Result<Option<Vec<u8>>> {
-    let find = |sql: &str| {
-        conn.prepare_cached(sql)
-            .and_then(|mut s| s.query_row(params![org, seq], |r| r.get(0)).optional())
-            .map_err(internal)
-    };
-    match find("SELECT hash FROM events WHERE org = ? AND seq = ?")? {
-        Some(hash) => Ok(Some(hash)),
-        None => find("SELECT hash FROM retired_leaves WHERE org = ? AND seq = ?"),
+pub(super) fn leaf_hash(conn: &Connection, org: i64, seq: u64) -> Result<Option<Hash>> {
+    if let Some(found) = block::leaf_hash(conn, org, seq)? {
+        return Ok(Some(found));
     }
+    let retired: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT hash FROM retired_leaves WHERE org = ? AND seq = ?")
+        .and_then(|mut s| {
+            s.query_row(params![org, seq as i64], |r| r.get(0))
+                .optional()
+        })
+        .map_err(internal)?;
+    retired.map(to_hash).transpose()
 }
 
-/// The rows behind the tree: leaves from `events`, interior nodes from `tree_nodes`.
+fn to_hash(bytes: Vec<u8>) -> Result<Hash> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Internal("a stored leaf hash is not 32 bytes".into()))
+}
+
+/// The rows behind the tree: leaves from `blocks`, interior nodes from `tree_nodes`.
 struct StoredNodes<'c> {
     conn: &'c Connection,
     org: i64,
@@ -116,7 +126,12 @@ impl NodeSource for StoredNodes<'_> {
     fn node(&self, id: NodeId) -> Result<Hash> {
         let index = id.index as i64;
         let hash: Option<Vec<u8>> = match id.level {
-            0 => return hash_or_missing(id, leaf_hash(self.conn, self.org, index)?),
+            0 => {
+                return hash_or_missing(
+                    id,
+                    leaf_hash(self.conn, self.org, id.index)?.map(Vec::from),
+                );
+            }
             level => self
                 .conn
                 .prepare_cached(

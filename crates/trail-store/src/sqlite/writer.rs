@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::append::WriterState;
-use super::prepare::PreparedEvent;
+use super::prepare::PreparedBatch;
 use super::schema::internal;
 use crate::{Appended, Result, StoreError};
 
@@ -24,7 +24,7 @@ pub(super) type AdminJob = Box<dyn FnOnce(&Connection, &mut WriterState) -> (boo
 pub(super) enum Job {
     Append {
         organization_id: String,
-        events: Vec<PreparedEvent>,
+        batch: PreparedBatch,
         reply: oneshot::Sender<Result<Vec<Appended>>>,
     },
     Admin(AdminJob),
@@ -33,20 +33,20 @@ pub(super) enum Job {
 impl Job {
     fn weight(&self) -> usize {
         match self {
-            Job::Append { events, .. } => events.len().max(1),
+            Job::Append { batch, .. } => batch.events.len().max(1),
             Job::Admin(_) => 1,
         }
     }
 }
 
-/// The query planner's statistics are refreshed each time this many more events (doubling) have
-/// been appended since the writer started, so that it picks the selective index.
-const FIRST_ANALYZE_AT: u64 = 2_000;
-
-/// Runs until every sender is gone and the queue is drained.
-pub(super) fn run(conn: Connection, jobs: Receiver<Job>, max_group_events: usize) {
-    let mut state = WriterState::default();
-    let (mut appended, mut analyze_at) = (0, FIRST_ANALYZE_AT);
+/// Runs until every sender is gone and the queue is drained. Between groups it merges at most one
+/// tier of index runs of an organization it just wrote to, so merges never hold up a group long.
+pub(super) fn run(
+    conn: Connection,
+    mut state: WriterState,
+    jobs: Receiver<Job>,
+    max_group_events: usize,
+) {
     while let Ok(first) = jobs.recv() {
         let mut weight = first.weight();
         let mut group = vec![first];
@@ -59,25 +59,43 @@ pub(super) fn run(conn: Connection, jobs: Receiver<Job>, max_group_events: usize
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        appended += commit_group(&conn, &mut state, group);
-        if appended >= analyze_at {
-            analyze_at = appended * 2;
-            let started = Instant::now();
-            if let Err(e) = conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;") {
-                tracing::warn!(error = %e, "Could not refresh planner statistics");
-            }
-            tracing::debug!(
-                appended,
-                seconds = started.elapsed().as_secs_f64(),
-                "Analyzed"
-            );
+        let written = commit_group(&conn, &mut state, group);
+        for org in written {
+            merge_runs(&conn, &state, org);
         }
     }
     tracing::debug!("SQLite writer stopped");
 }
 
-/// Commits one group and answers its requests; returns how many events it appended.
-fn commit_group(conn: &Connection, state: &mut WriterState, group: Vec<Job>) -> u64 {
+/// Merges the organization's runs, one tier at a time, each merge in its own transaction.
+fn merge_runs(conn: &Connection, state: &WriterState, org: i64) {
+    let started = Instant::now();
+    let merged = conn
+        .execute_batch("BEGIN IMMEDIATE")
+        .map_err(internal)
+        .and_then(|()| {
+            let merged = state.merge_once(conn, org);
+            match &merged {
+                Ok(_) => conn.execute_batch("COMMIT").map_err(internal)?,
+                Err(_) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+            }
+            merged
+        });
+    match merged {
+        Ok(true) => tracing::debug!(
+            org,
+            seconds = started.elapsed().as_secs_f64(),
+            "Merged index runs"
+        ),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(org, error = %e, "Could not merge index runs"),
+    }
+}
+
+/// Commits one group and answers its requests; returns the organizations it appended to.
+fn commit_group(conn: &Connection, state: &mut WriterState, group: Vec<Job>) -> Vec<i64> {
     let started = Instant::now();
     let span = tracing::debug_span!("group_commit", requests = group.len());
     let _enter = span.enter();
@@ -89,7 +107,7 @@ fn commit_group(conn: &Connection, state: &mut WriterState, group: Vec<Job>) -> 
                 let _ = reply.send(Err(StoreError::Unavailable(e.to_string())));
             }
         }
-        return 0;
+        return Vec::new();
     }
     let mut replies: Vec<Reply> = Vec::with_capacity(group.len());
     let mut appended = 0u64;
@@ -97,11 +115,11 @@ fn commit_group(conn: &Connection, state: &mut WriterState, group: Vec<Job>) -> 
         replies.push(match job {
             Job::Append {
                 organization_id,
-                events,
+                batch,
                 reply,
             } => {
                 let result = in_savepoint(conn, state, |conn, state| {
-                    let result = state.append(conn, &organization_id, events);
+                    let result = state.append(conn, &organization_id, batch);
                     let failed = result.is_err();
                     (result, failed)
                 })
@@ -122,7 +140,18 @@ fn commit_group(conn: &Connection, state: &mut WriterState, group: Vec<Job>) -> 
             },
         });
     }
-    let committed = conn.execute_batch("COMMIT").map_err(internal);
+    // The group's events become blocks and one run of the index, in the same transaction.
+    let committed = match state.poisoned {
+        true => Err(StoreError::Internal(
+            "a savepoint could not be released".into(),
+        )),
+        false => state.flush(conn),
+    }
+    .and_then(|written| {
+        conn.execute_batch("COMMIT")
+            .map_err(internal)
+            .map(|()| written)
+    });
     if let Err(e) = &committed {
         tracing::error!(error = %e, "Group commit failed");
         let _ = conn.execute_batch("ROLLBACK");
@@ -137,13 +166,13 @@ fn commit_group(conn: &Connection, state: &mut WriterState, group: Vec<Job>) -> 
     tracing::debug!(events = appended, seconds, "Committed group");
     for reply in replies {
         reply(match &committed {
-            Ok(()) => Ok(()),
+            Ok(_) => Ok(()),
             // Nothing of the group was stored, so the caller can safely retry: a full disk or an
             // I/O error is an outage (503 with Retry-After), not a bug.
             Err(e) => Err(StoreError::Unavailable(format!("commit failed: {e}"))),
         });
     }
-    if committed.is_ok() { appended } else { 0 }
+    committed.unwrap_or_default()
 }
 
 /// Runs `work` inside a savepoint and rolls back to it when `work` reports failure (`work`
@@ -161,8 +190,8 @@ fn in_savepoint<T>(
         "RELEASE job"
     };
     if let Err(e) = conn.execute_batch(end) {
-        // The caches may now be ahead of the database: reload them.
-        state.forget();
+        // The database may now disagree with the group's pending events: fail the whole group.
+        state.poisoned = true;
         return Err(internal(e));
     }
     Ok(result)
