@@ -174,7 +174,12 @@ impl Server {
                 bail!("reading events: {}", response.text().await?);
             }
             let page: Value = response.json().await?;
-            for event in page["events"].as_array().context("events")? {
+            let events = page["events"].as_array().context("events")?;
+            // `sort=seq&order=asc` always answers a cursor to poll from: an empty page is the end.
+            if events.is_empty() {
+                return Ok(found);
+            }
+            for event in events {
                 let seq = event["seq"].as_u64().context("seq")?;
                 let marker = match event["action"].as_str() {
                     Some("torture.write") => event["resource"]["id"].as_str().unwrap_or("?"),
