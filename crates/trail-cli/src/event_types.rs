@@ -8,7 +8,7 @@ use serde_json::Value;
 use trail_client::{CatalogueFile, EventTypeDraft};
 
 use crate::client_args::{ClientArgs, OrgArgs};
-use crate::table::{Table, terminal_width};
+use crate::table::{Table, print_list};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -100,11 +100,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 .list_event_types()
                 .await
                 .context("cannot list event types")?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&listing)?);
-            } else {
-                print!("{}", table(&listing).render(terminal_width()));
-            }
+            print_list(json, &listing, table)?;
         }
         Command::Show {
             action,

@@ -5,7 +5,7 @@ use trail_client::{ApiKey, NewApiKey};
 use trail_core::Millis;
 
 use crate::client_args::{ClientArgs, OrgArgs};
-use crate::table::{Table, terminal_width};
+use crate::table::{Table, print_list};
 
 const SCOPES: [&str; 4] = ["events:write", "events:read", "exports", "admin"];
 
@@ -99,11 +99,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 .list_api_keys()
                 .await
                 .context("cannot list API keys")?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&keys)?);
-            } else {
-                print!("{}", table(&keys, Millis::now()).render(terminal_width()));
-            }
+            print_list(json, &keys, |k| table(k, Millis::now()))?;
         }
         Command::Revoke { id, org, client } => {
             let key = client

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use trail_client::{Member, MemberChange, NewMember, Role};
 
 use crate::client_args::{ClientArgs, OrgArgs};
-use crate::table::{Table, terminal_width};
+use crate::table::{Table, print_list};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -85,11 +85,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 .list_members()
                 .await
                 .context("cannot list members")?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&members)?);
-            } else {
-                print!("{}", members_table(&members).render(terminal_width()));
-            }
+            print_list(json, &members, |m| members_table(m))?;
         }
         Command::Add {
             email,
@@ -159,11 +155,7 @@ pub async fn run_roles(cmd: RolesCommand) -> anyhow::Result<()> {
         .list_roles()
         .await
         .context("cannot list roles")?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&roles)?);
-    } else {
-        print!("{}", roles_table(&roles).render(terminal_width()));
-    }
+    print_list(json, &roles, |r| roles_table(r))?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use trail_client::Organization;
 
 use crate::client_args::ClientArgs;
-use crate::table::{Table, terminal_width};
+use crate::table::{Table, print_list};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -70,11 +70,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 .list_organizations()
                 .await
                 .context("cannot list organizations")?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&orgs)?);
-            } else {
-                print!("{}", table(&orgs).render(terminal_width()));
-            }
+            print_list(json, &orgs, |o| table(o))?;
         }
     }
     Ok(())

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use trail_client::Stream;
 
 use crate::client_args::{ClientArgs, OrgArgs};
-use crate::table::{Table, terminal_width};
+use crate::table::{Table, print_list};
 
 /// The settings of a stream given as flags (create and change).
 #[derive(Debug, Default, clap::Args)]
@@ -214,11 +214,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 .list_streams()
                 .await
                 .context("cannot list streams")?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&streams)?);
-            } else {
-                print!("{}", table(&streams).render(terminal_width()));
-            }
+            print_list(json, &streams, |s| table(s))?;
         }
         Command::Create {
             kind,

@@ -89,6 +89,21 @@ impl Table {
     }
 }
 
+/// Prints `value` as pretty JSON with `json`, else the table `table` makes of it, fitted to the
+/// terminal: what every `list` command prints.
+pub fn print_list<T: serde::Serialize + ?Sized>(
+    json: bool,
+    value: &T,
+    table: impl FnOnce(&T) -> Table,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        print!("{}", table(value).render(terminal_width()));
+    }
+    Ok(())
+}
+
 /// The terminal's width when stdout is a terminal; `None` when output goes to a pipe or file.
 pub fn terminal_width() -> Option<usize> {
     if !std::io::stdout().is_terminal() {
