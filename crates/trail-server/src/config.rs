@@ -213,12 +213,7 @@ impl Settings {
                 .session_ttl
                 .clone()
                 .or(file.session_ttl)
-                .map(|v| {
-                    trail_core::time::parse_duration_ms(&v)
-                        .filter(|ms| *ms > 0)
-                        .map(|ms| std::time::Duration::from_millis(ms as u64))
-                        .with_context(|| format!("session_ttl `{v}` is not a duration like 12h"))
-                })
+                .map(|v| positive_duration("session_ttl", &v, "12h"))
                 .transpose()?
                 .unwrap_or(DEFAULT_SESSION_TTL),
             secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
@@ -292,10 +287,20 @@ fn parse_interval(v: &str) -> anyhow::Result<std::time::Duration> {
     if v == "0" || v.eq_ignore_ascii_case("off") {
         return Ok(std::time::Duration::ZERO);
     }
-    trail_core::time::parse_duration_ms(v)
+    positive_duration("retention_interval", v, "1h (or off)")
+}
+
+/// The setting `name`'s value `text` as a positive duration (`30s`, `12h`, `3d`); the error names
+/// the setting and gives `like` as an example.
+pub fn positive_duration(
+    name: &str,
+    text: &str,
+    like: &str,
+) -> anyhow::Result<std::time::Duration> {
+    trail_core::time::parse_duration_ms(text)
         .filter(|ms| *ms > 0)
         .map(|ms| std::time::Duration::from_millis(ms as u64))
-        .with_context(|| format!("retention_interval `{v}` is not a duration like 1h (or off)"))
+        .with_context(|| format!("{name} `{text}` is not a duration like {like}"))
 }
 
 fn default_origin() -> String {

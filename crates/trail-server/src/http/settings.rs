@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use serde::Deserialize;
 
 /// The resolved settings.
@@ -85,12 +84,7 @@ impl HttpSettings {
         let duration = |name: &str, flag: &Option<String>, file: &Option<String>, default| {
             flag.as_ref()
                 .or(file.as_ref())
-                .map(|v| {
-                    trail_core::time::parse_duration_ms(v)
-                        .filter(|ms| *ms > 0)
-                        .map(|ms| Duration::from_millis(ms as u64))
-                        .with_context(|| format!("{name} `{v}` is not a duration like 10s"))
-                })
+                .map(|v| crate::config::positive_duration(name, v, "10s"))
                 .transpose()
                 .map(|v| v.unwrap_or(default))
         };

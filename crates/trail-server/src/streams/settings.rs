@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use serde::Deserialize;
 
 /// How streams deliver.
@@ -92,10 +91,7 @@ pub struct StreamArgs {
 }
 
 fn duration(name: &str, text: &str) -> anyhow::Result<Duration> {
-    trail_core::time::parse_duration_ms(text)
-        .filter(|ms| *ms > 0)
-        .map(|ms| Duration::from_millis(ms as u64))
-        .with_context(|| format!("streams.{name} `{text}` is not a duration like 3d or 30s"))
+    crate::config::positive_duration(&format!("streams.{name}"), text, "3d or 30s")
 }
 
 impl StreamSettings {
