@@ -18,7 +18,7 @@ pub struct Settings {
     #[arg(long)]
     name: Option<String>,
     /// Where to deliver (the API's `url`): HEC `https://host:8088`, webhook `https://…`, syslog
-    /// `tcp://host:514` or `tls://host:6514`.
+    /// `tcp://host:514` or `tls://host:6514`, object storage `s3://bucket/prefix`.
     #[arg(long, value_name = "URL")]
     destination: Option<String>,
     /// trail, ocsf, ecs, or cef (syslog).
@@ -27,11 +27,13 @@ pub struct Settings {
     /// A query selecting the events delivered (empty: every event).
     #[arg(long)]
     filter: Option<String>,
-    /// Read the HEC token (splunk_hec) or the `whsec_` secret (webhook) from stdin.
+    /// Read the HEC token (splunk_hec), the `whsec_` secret (webhook) or the secret access key
+    /// (object_store) from stdin.
     #[arg(long)]
     secret_stdin: bool,
     /// Any other field of the API's body, as KEY=VALUE (values that parse as JSON are sent as
-    /// JSON): `index=audit`, `ack=true`, `facility=10`, `app_name=trail`.
+    /// JSON): `index=audit`, `ack=true`, `facility=10`, `app_name=trail`, `region=eu-west-1`,
+    /// `access_key_id=AKIA…`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
 }
@@ -49,7 +51,7 @@ pub enum Command {
     },
     /// Create a stream (a webhook without a secret gets one, printed once).
     Create {
-        /// splunk_hec, webhook or syslog.
+        /// splunk_hec, webhook, syslog or object_store.
         kind: String,
         #[command(flatten)]
         settings: Settings,
@@ -154,10 +156,10 @@ impl Settings {
                 .lock()
                 .read_line(&mut line)
                 .context("reading the secret from stdin")?;
-            let field = if kind == Some("webhook") {
-                "secret"
-            } else {
-                "token"
+            let field = match kind {
+                Some("webhook") => "secret",
+                Some("object_store") => "secret_access_key",
+                _ => "token",
             };
             body.insert(field.into(), json!(line.trim()));
         }

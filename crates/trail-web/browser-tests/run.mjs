@@ -448,6 +448,29 @@ await check('the SIEM streams page adds a webhook (secret shown once), shows its
   await page.getByText('No streams yet.').waitFor({ timeout: T });
 });
 
+await check('the SIEM streams page adds an S3 archive stream: both credentials required, the secret never shown', async () => {
+  const error = page.locator('.form-error:not([hidden])');
+  await page.getByLabel('Name', { exact: true }).fill('Archive');
+  await page.getByLabel('Kind', { exact: true }).selectOption('object_store');
+  await page.getByLabel('Destination URL', { exact: true }).fill('s3://acme-audit-archive/trail');
+  await page.getByLabel('Region', { exact: true }).fill('eu-west-1');
+  await page.getByLabel('Access key id', { exact: true }).fill('AKIATRAILTEST');
+  await page.getByRole('button', { name: 'Add stream' }).click();
+  await error.waitFor({ timeout: T });
+  assert(/secret_access_key/.test(await error.innerText()), `refusal: ${await error.innerText()}`);
+  await page.getByLabel('Secret access key', { exact: true }).fill('s3cr3t-access-value');
+  await page.getByRole('button', { name: 'Add stream' }).click();
+  await page.getByRole('cell', { name: /^Archive s3:/ }).waitFor({ timeout: T });
+  const listed = await api.get(`/v1/streams?organization_id=${ORG}`);
+  const archive = listed.streams[0];
+  assert(listed.streams.length === 1 && archive.kind === 'object_store' && archive.settings.access_key_id === 'AKIATRAILTEST'
+    && archive.settings.region === 'eu-west-1' && archive.secret_set && !JSON.stringify(listed).includes('s3cr3t-access-value'),
+    `stored without its secret: ${JSON.stringify(listed)}`);
+  await page.evaluate(() => { window.confirm = () => true; });
+  await page.getByRole('button', { name: 'Delete Archive' }).click();
+  await page.getByText('No streams yet.').waitFor({ timeout: T });
+});
+
 await check('a Member sees only their own events, counts and histogram, and no admin pages', async () => {
   const ctx2 = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const p = await ctx2.newPage();

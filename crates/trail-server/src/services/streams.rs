@@ -70,17 +70,19 @@ pub struct Health {
 pub struct StreamView {
     pub id: String,
     pub name: String,
-    /// `splunk_hec`, `webhook` or `syslog`.
+    /// `splunk_hec`, `webhook`, `syslog` or `object_store`.
     pub kind: String,
     /// `trail`, `ocsf`, `ecs` or `cef`.
     pub format: String,
     pub url: String,
     /// The query selecting the events delivered; empty for all.
     pub filter: String,
-    /// The kind's settings (index, sourcetype, ack, facility, app_name, sd_id, host, ca_cert).
+    /// The kind's settings (index, sourcetype, ack, facility, app_name, sd_id, host, ca_cert,
+    /// region, endpoint, access_key_id).
     #[schema(value_type = Object)]
     pub settings: Value,
-    /// Whether a token (HEC) or secret (webhook) is set; they are never returned.
+    /// Whether a token (HEC), secret (webhook) or secret access key (object storage) is set;
+    /// they are never returned.
     pub secret_set: bool,
     /// The webhook secret Trail generated, shown only in the answer that made it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,6 +187,7 @@ async fn view(
     let health = health(state, &record).await?;
     let s = record.stream;
     let secret_set = s.secrets.get("token").is_some()
+        || s.secrets.get("secret_access_key").is_some()
         || s.secrets
             .get("secrets")
             .and_then(Value::as_array)

@@ -27,11 +27,12 @@ pub struct StreamInput {
     /// 1–100 characters, unique in the organization (required to create).
     #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
-    /// `splunk_hec`, `webhook` or `syslog` (required to create; cannot change).
+    /// `splunk_hec`, `webhook`, `syslog` or `object_store` (required to create; cannot change).
     #[schema(value_type = Option<String>, example = "splunk_hec")]
     pub kind: Option<String>,
     /// HEC: `https://splunk.example.com:8088` (`/services/collector/event` is added when the
-    /// path is empty); webhook: any `https://` URL; syslog: `tcp://host:514` or `tls://host:6514`.
+    /// path is empty); webhook: any `https://` URL; syslog: `tcp://host:514` or `tls://host:6514`;
+    /// object storage: `s3://bucket/prefix`.
     #[schema(example = "https://splunk.example.com:8088")]
     pub url: Option<String>,
     /// `trail` (default), `ocsf`, `ecs`, or `cef` (syslog only).
@@ -66,6 +67,17 @@ pub struct StreamInput {
     pub sd_id: Option<String>,
     /// Syslog over TLS: a PEM CA certificate to trust besides the system's.
     pub ca_cert: Option<String>,
+    /// Object storage: the bucket's region [default: `us-east-1`].
+    #[schema(example = "eu-west-1")]
+    pub region: Option<String>,
+    /// Object storage: the endpoint of an S3-compatible server (MinIO, Ceph, R2, Google Cloud
+    /// Storage's XML API …) [default: AWS S3 in the region].
+    #[schema(example = "https://storage.googleapis.com")]
+    pub endpoint: Option<String>,
+    /// Object storage: the access key id (required to create; shown in `settings`).
+    pub access_key_id: Option<String>,
+    /// Object storage: the secret access key (write-only; required to create).
+    pub secret_access_key: Option<String>,
 }
 
 /// A checked stream, and the webhook secret to show once when one was generated.
@@ -102,7 +114,7 @@ pub fn webhook_key(secret: &str) -> Option<Vec<u8>> {
 
 impl StreamInput {
     /// The fields that belong to one kind only, with the kind they belong to.
-    fn kind_fields(&self) -> [(&'static str, bool, Kind); 11] {
+    fn kind_fields(&self) -> [(&'static str, bool, Kind); 15] {
         [
             ("token", self.token.is_some(), Kind::SplunkHec),
             ("index", self.index.is_some(), Kind::SplunkHec),
@@ -115,6 +127,18 @@ impl StreamInput {
             ("app_name", self.app_name.is_some(), Kind::Syslog),
             ("sd_id", self.sd_id.is_some(), Kind::Syslog),
             ("ca_cert", self.ca_cert.is_some(), Kind::Syslog),
+            ("region", self.region.is_some(), Kind::ObjectStore),
+            ("endpoint", self.endpoint.is_some(), Kind::ObjectStore),
+            (
+                "access_key_id",
+                self.access_key_id.is_some(),
+                Kind::ObjectStore,
+            ),
+            (
+                "secret_access_key",
+                self.secret_access_key.is_some(),
+                Kind::ObjectStore,
+            ),
         ]
     }
 
@@ -141,17 +165,12 @@ impl StreamInput {
                 invalid(
                     "kind",
                     "one_of",
-                    format!("`{text}` is not a stream kind; use splunk_hec, webhook or syslog."),
+                    format!(
+                        "`{text}` is not a stream kind; use splunk_hec, webhook, syslog or object_store."
+                    ),
                 )
             })?,
         };
-        if kind == Kind::ObjectStore {
-            return Err(invalid(
-                "kind",
-                "not_supported",
-                "`object_store` streams are not available yet; use splunk_hec, webhook or syslog.",
-            ));
-        }
         if let Some((field, _, owner)) = self
             .kind_fields()
             .into_iter()
@@ -167,7 +186,7 @@ impl StreamInput {
                 ),
             ));
         }
-        if self.host.is_some() && kind == Kind::Webhook {
+        if self.host.is_some() && matches!(kind, Kind::Webhook | Kind::ObjectStore) {
             return Err(invalid(
                 "host",
                 "not_for_kind",
@@ -343,7 +362,55 @@ impl StreamInput {
                     }
                 }
             }
-            Kind::ObjectStore => {}
+            Kind::ObjectStore => {
+                if let Some(region) = &self.region {
+                    let ok = !region.is_empty()
+                        && region.len() <= 50
+                        && region
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                    if !ok {
+                        return Err(invalid(
+                            "region",
+                            "format",
+                            "`region` must be a region name like `eu-west-1` (lower-case letters, digits and `-`).",
+                        ));
+                    }
+                    settings.insert("region".into(), json!(region));
+                }
+                match self.endpoint.as_deref().map(str::trim) {
+                    Some("") => {
+                        settings.remove("endpoint");
+                    }
+                    Some(endpoint) => {
+                        settings.insert("endpoint".into(), json!(check_endpoint(endpoint)?));
+                    }
+                    None => {}
+                }
+                for (field, value, into_secrets) in [
+                    ("access_key_id", &self.access_key_id, false),
+                    ("secret_access_key", &self.secret_access_key, true),
+                ] {
+                    let target = if into_secrets {
+                        &mut secrets
+                    } else {
+                        &mut settings
+                    };
+                    match (value, existing) {
+                        (Some(value), _) => {
+                            target.insert(field.into(), json!(text(field, value, MAX_TEXT)?));
+                        }
+                        (None, None) => {
+                            return Err(invalid(
+                                field,
+                                "required",
+                                format!("`{field}` is required (the bucket's credentials)."),
+                            ));
+                        }
+                        (None, Some(_)) => {}
+                    }
+                }
+            }
         }
         let created_at = existing.map_or(now, |s| s.created_at);
         Ok(Checked {
@@ -406,6 +473,9 @@ fn check_url(kind: Kind, text: &str) -> ApiResult<String> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(invalid("url", "host", "`url` must name a host."));
     }
+    if kind == Kind::ObjectStore {
+        check_bucket_url(&url)?;
+    }
     if kind == Kind::Syslog && url.port().is_none() {
         return Err(invalid(
             "url",
@@ -417,7 +487,7 @@ fn check_url(kind: Kind, text: &str) -> ApiResult<String> {
         return Err(invalid(
             "url",
             "credentials",
-            "Put credentials in `token` or `secret`, not in `url`.",
+            "Put credentials in `token`, `secret` or `secret_access_key`, not in `url`.",
         ));
     }
     if text.len() > 2048 {
@@ -428,4 +498,66 @@ fn check_url(kind: Kind, text: &str) -> ApiResult<String> {
         ));
     }
     Ok(url.to_string())
+}
+
+/// An `s3://bucket/prefix` URL: a valid bucket name, a prefix of plain path segments.
+fn check_bucket_url(url: &reqwest::Url) -> ApiResult<()> {
+    let (bucket, prefix) = super::sinks::object_store::bucket_and_prefix(url);
+    let ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !ok {
+        return Err(invalid(
+            "url",
+            "bucket",
+            format!(
+                "`{bucket}` is not a bucket name: 3–63 lower-case letters, digits, `.` and `-`, \
+                 starting and ending with a letter or digit (`s3://my-bucket/audit`)."
+            ),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(
+            "url",
+            "format",
+            "An object storage `url` is `s3://bucket/prefix`, without `?` or `#`.",
+        ));
+    }
+    if !prefix.is_empty() && object_store::path::Path::parse(&prefix).is_err() {
+        return Err(invalid(
+            "url",
+            "prefix",
+            format!("`{prefix}` is not a usable key prefix (empty segments, `.` or `..`)."),
+        ));
+    }
+    Ok(())
+}
+
+/// The endpoint of an S3-compatible server: `http(s)://host[:port]`, nothing more.
+fn check_endpoint(text: &str) -> ApiResult<String> {
+    let url = reqwest::Url::parse(text).map_err(|e| {
+        invalid(
+            "endpoint",
+            "format",
+            format!("`endpoint` is not a URL: {e}."),
+        )
+    })?;
+    let plain = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none();
+    if !plain || text.len() > 2048 {
+        return Err(invalid(
+            "endpoint",
+            "format",
+            "`endpoint` must be `https://host[:port]` (or `http://`), without a path or credentials.",
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }

@@ -1,5 +1,6 @@
 //! SIEM streams (issue 15): every event of an organization delivered, in order and at least
-//! once, to the destinations its admins configure — Splunk HEC, signed webhooks and syslog.
+//! once, to the destinations its admins configure — Splunk HEC, signed webhooks, syslog and
+//! object storage (S3 and S3-compatible).
 //!
 //! - [`settings`]: the operator's `[streams]` settings (private destinations, retry window …).
 //! - [`input`]: a create or change request checked and turned into a stored

@@ -13,11 +13,14 @@ pub fn is_private(ip: IpAddr) -> bool {
     !crate::addresses::is_public(ip)
 }
 
+/// The operator setting that allows private destinations (named in every refusal).
+pub const PRIVATE_SETTING: &str = "streams.allow_private_destinations";
+
 /// The refusal, naming the address.
 pub fn refusal(ip: IpAddr) -> String {
     format!(
         "the destination address {ip} is loopback, link-local or private; the operator must set \
-         streams.allow_private_destinations to allow it"
+         {PRIVATE_SETTING} to allow it"
     )
 }
 

@@ -1,6 +1,7 @@
 // The SIEM streams page (`streams:manage`): each destination with its health (state, lag, last
 // success, last error with the receiver's status), test / pause / resume / replay / delete, and a
-// form to add one — Splunk HEC, a signed webhook or syslog — with a filter in the query language.
+// form to add one — Splunk HEC, a signed webhook, syslog or object storage (S3) — with a filter in
+// the query language.
 // Tokens and secrets are write-only; a webhook secret Trail generates is shown once.
 
 import { del, get, post } from './api.js';
@@ -12,6 +13,7 @@ const KINDS = [
   ['splunk_hec', 'Splunk HTTP Event Collector', 'Splunk HEC'],
   ['webhook', 'Webhook (Standard Webhooks signatures)', 'Webhook'],
   ['syslog', 'Syslog (RFC 5424 over TCP or TLS)', 'Syslog'],
+  ['object_store', 'Object storage (S3 and compatible, hourly files)', 'Object storage'],
 ];
 const FORMATS = [
   ['trail', 'Trail JSON'],
@@ -23,6 +25,7 @@ const PLACEHOLDERS = {
   splunk_hec: 'https://splunk.example.com:8088',
   webhook: 'https://hooks.example.com/trail',
   syslog: 'tls://siem.example.com:6514',
+  object_store: 's3://my-audit-archive/trail',
 };
 
 export async function renderStreams(ctx, container, shown) {
@@ -115,11 +118,18 @@ function createForm(error, reload) {
   const facility = h('input', { type: 'number', min: '0', max: '23', placeholder: '13' });
   const appName = h('input', { type: 'text', placeholder: 'trail' });
   const caCert = h('textarea', { rows: '4', spellcheck: 'false', placeholder: '-----BEGIN CERTIFICATE-----' });
+  const region = h('input', { type: 'text', placeholder: 'us-east-1' });
+  const endpoint = h('input', { type: 'text', placeholder: 'https://minio.example.com:9000' });
+  const accessKeyId = h('input', { type: 'text', autocomplete: 'off' });
+  const secretAccessKey = h('input', { type: 'password', autocomplete: 'off' });
   const byKind = {
     splunk_hec: h('div', {}, field('HEC token', token), field('Index', index, 'Empty: the token’s default index.'), field('Sourcetype', sourcetype)),
     webhook: h('div', {}, field('Signing secret', secret, 'Empty: Trail generates one and shows it once.')),
     syslog: h('div', {}, field('Facility', facility, '0–23; empty: 13 (log audit).'), field('App name', appName),
       field('CA certificate (PEM)', caCert, 'For tls:// destinations signed by a private CA.')),
+    object_store: h('div', {}, field('Region', region, 'Empty: us-east-1.'),
+      field('Endpoint', endpoint, 'For S3-compatible servers (MinIO, Ceph, R2, Google Cloud Storage); empty: AWS S3.'),
+      field('Access key id', accessKeyId), field('Secret access key', secretAccessKey, 'Write-only: never shown again.')),
   };
   const specific = h('div', {});
   const showKind = () => {
@@ -141,6 +151,7 @@ function createForm(error, reload) {
     const body = { name: name.value.trim(), kind: kind.value, url: url.value.trim(), format: format.value, filter: text(filter) };
     if (kind.value === 'splunk_hec') Object.assign(body, { token: text(token), index: text(index), sourcetype: text(sourcetype) });
     if (kind.value === 'webhook') Object.assign(body, { secret: text(secret) });
+    if (kind.value === 'object_store') Object.assign(body, { region: text(region), endpoint: text(endpoint), access_key_id: text(accessKeyId), secret_access_key: text(secretAccessKey) });
     if (kind.value === 'syslog') Object.assign(body, { facility: facility.value ? Number(facility.value) : undefined, app_name: text(appName), ca_cert: text(caCert) });
     try {
       const created = await post('/v1/streams', body);

@@ -7,8 +7,10 @@
 //!   split, indexer acknowledgement).
 //! - [`webhook`]: Standard Webhooks (`webhook-id`, `-timestamp`, `-signature`, secret rotation).
 //! - [`syslog`]: RFC 5424 messages, octet-counted over TCP (RFC 6587) or TLS (RFC 5425).
+//! - [`object_store`]: gzipped NDJSON files per hour in S3 or an S3-compatible server.
 
 pub mod hec;
+pub mod object_store;
 pub mod syslog;
 pub mod webhook;
 
@@ -99,7 +101,10 @@ pub fn build(
         Some(Kind::Syslog) => Ok(Box::new(syslog::SyslogSink::new(
             stream, format, settings, origin,
         )?)),
-        Some(Kind::ObjectStore) | None => Err(SinkError::fatal(
+        Some(Kind::ObjectStore) => Ok(Box::new(object_store::ObjectStoreSink::new(
+            stream, format, settings,
+        )?)),
+        None => Err(SinkError::fatal(
             None,
             format!(
                 "streams of kind `{}` cannot be delivered by this version",
