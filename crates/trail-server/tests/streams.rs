@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
 use common::hec::HecReceiver;
+use common::streams::{create, ingest, status};
 use common::{Auth, Backend, OPERATOR, TestApp, event};
 use serde_json::{Value, json};
 use trail_core::Millis;
@@ -18,12 +19,6 @@ use trail_server::clock::{Clock, TestClock};
 use trail_server::streams::worker::{Outcome, deliver};
 
 const TOKEN: &str = "11111111-2222-3333-4444-555555555555";
-
-async fn create(app: &TestApp, org: &str, body: Value) -> common::Reply {
-    let mut body = body;
-    body["organization_id"] = json!(org);
-    app.post("/v1/streams", OPERATOR, body).await
-}
 
 async fn hec_stream(app: &TestApp, org: &str, hec: &HecReceiver, extra: Value) -> String {
     let mut body = json!({"name": "Splunk", "kind": "splunk_hec", "url": hec.url(), "token": TOKEN,
@@ -34,25 +29,6 @@ async fn hec_stream(app: &TestApp, org: &str, hec: &HecReceiver, extra: Value) -
     let reply = create(app, org, body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     reply.body["id"].as_str().unwrap().to_owned()
-}
-
-async fn status(app: &TestApp, org: &str, id: &str) -> Value {
-    let reply = app
-        .get(
-            &format!("/v1/streams/{id}/status?organization_id={org}"),
-            OPERATOR,
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    reply.body
-}
-
-async fn ingest(app: &TestApp, key: &str, prefix: &str, n: usize) {
-    let events: Vec<Value> = (0..n)
-        .map(|i| event(&format!("{prefix}.e{i}"), "alice"))
-        .collect();
-    let reply = app.ingest(key, json!(events)).await;
-    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
 }
 
 on_every_backend! {

@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use common::{Backend, OPERATOR, TestApp, event};
+use common::streams::{create, free_port, ingest, status};
+use common::{Backend, OPERATOR, TestApp};
 use futures_util::TryStreamExt as _;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::{ObjectStore as _, ObjectStoreExt as _};
@@ -38,14 +39,6 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts moto on a free port with the bucket `bucket` made; `None` (after printing SKIPPED)
@@ -153,24 +146,10 @@ async fn files(store: &AmazonS3, prefix: &str) -> Vec<(String, Vec<Value>)> {
     out
 }
 
-async fn create(app: &TestApp, org: &str, body: Value) -> common::Reply {
-    let mut body = body;
-    body["organization_id"] = json!(org);
-    app.post("/v1/streams", OPERATOR, body).await
-}
-
 fn s3_stream(port: u16, bucket: &str, prefix: &str) -> Value {
     json!({"name": "Archive", "kind": "object_store", "url": format!("s3://{bucket}/{prefix}"),
         "endpoint": format!("http://127.0.0.1:{port}"), "region": "us-east-1",
         "access_key_id": KEY_ID, "secret_access_key": SECRET_KEY})
-}
-
-async fn ingest(app: &TestApp, key: &str, prefix: &str, n: usize) {
-    let events: Vec<Value> = (0..n)
-        .map(|i| event(&format!("{prefix}.e{i}"), "alice"))
-        .collect();
-    let reply = app.ingest(key, json!(events)).await;
-    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
 }
 
 /// Checks every file's name against its lines (`…/YYYY/MM/DD/HH/<first>-<last>.json.gz`, the
@@ -261,12 +240,10 @@ on_every_backend! {
             (0..67).collect::<Vec<u64>>(),
             "every event once, in order ({backend:?})"
         );
-        let health = app
-            .get(&format!("/v1/streams/{id}/status?organization_id={org}"), OPERATOR)
-            .await;
-        assert_eq!(health.body["state"], "active");
-        assert_eq!(health.body["events_delivered"], 67);
-        assert_eq!(health.body["lag_events"], 0);
+        let health = status(&app, &org, &id).await;
+        assert_eq!(health["state"], "active");
+        assert_eq!(health["events_delivered"], 67);
+        assert_eq!(health["lag_events"], 0);
 
         // The test event goes under test/, outside the hour directories.
         let tested = app
@@ -305,15 +282,10 @@ async fn a_destination_down_for_a_while_then_back_gets_everything_in_order() {
     let Outcome::Retrying { at } = outcome else {
         panic!("a refused connection is retried: {outcome:?}");
     };
-    let health = app
-        .get(
-            &format!("/v1/streams/{id}/status?organization_id={org}"),
-            OPERATOR,
-        )
-        .await;
-    assert_eq!(health.body["state"], "retrying", "{:?}", health.body);
+    let health = status(&app, &org, &id).await;
+    assert_eq!(health["state"], "retrying", "{:?}", health);
     assert!(
-        health.body["last_error"]["message"]
+        health["last_error"]["message"]
             .as_str()
             .unwrap()
             .contains("s3://trail-archive")
@@ -358,26 +330,18 @@ async fn a_missing_bucket_stops_the_stream_with_the_reason() {
         deliver(&app.state, &org, &id).await.unwrap(),
         Outcome::Stopped
     );
-    let health = app
-        .get(
-            &format!("/v1/streams/{id}/status?organization_id={org}"),
-            OPERATOR,
-        )
-        .await;
-    assert_eq!(health.body["state"], "error");
-    assert_eq!(health.body["last_error"]["status"], 404);
+    let health = status(&app, &org, &id).await;
+    assert_eq!(health["state"], "error");
+    assert_eq!(health["last_error"]["status"], 404);
     assert!(
-        health.body["last_error"]["message"]
+        health["last_error"]["message"]
             .as_str()
             .unwrap()
             .contains("bucket"),
         "{:?}",
-        health.body
+        health
     );
-    assert_eq!(
-        health.body["undelivered"],
-        json!({"from_seq": 0, "to_seq": 3})
-    );
+    assert_eq!(health["undelivered"], json!({"from_seq": 0, "to_seq": 3}));
 }
 
 #[tokio::test]
@@ -397,19 +361,14 @@ async fn private_endpoints_are_refused_unless_the_operator_allows_them() {
             Outcome::Stopped,
             "{host}"
         );
-        let health = app
-            .get(
-                &format!("/v1/streams/{id}/status?organization_id={org}"),
-                OPERATOR,
-            )
-            .await;
+        let health = status(&app, &org, &id).await;
         assert!(
-            health.body["last_error"]["message"]
+            health["last_error"]["message"]
                 .as_str()
                 .unwrap()
                 .contains("allow_private_destinations"),
             "{host}: {:?}",
-            health.body
+            health
         );
     }
 }

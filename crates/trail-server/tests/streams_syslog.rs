@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
+use common::streams::free_port;
 use common::{OPERATOR, TestApp, event};
 use serde_json::{Value, json};
 use trail_server::streams::worker::{Outcome, deliver};
@@ -29,14 +30,6 @@ impl Drop for Rsyslog {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts rsyslogd listening on 127.0.0.1; with `tls`, its certificate (for `localhost`) is

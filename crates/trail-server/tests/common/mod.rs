@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_macros)]
 
 pub mod hec;
+pub mod streams;
 
 use axum::Router;
 use axum::body::Body;
