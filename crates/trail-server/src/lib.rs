@@ -154,6 +154,9 @@ async fn assemble(
             None
         }
     };
+    let sealer_file = streams::sealing::key_file(&settings);
+    let sealer = streams::sealing::Sealer::load(&sealer_file)
+        .context("loading the key that seals stream secrets (streams.secrets_key_file)")?;
     let (api, mut openapi) = routes::router();
     http::openapi::document_layer_errors(&mut openapi);
     let openapi_json = Arc::new(
@@ -170,7 +173,8 @@ async fn assemble(
         viewer_keys,
         clock,
     )
-    .with_locator(locator);
+    .with_locator(locator)
+    .with_stream_sealer(sealer);
     let web = trail_web::router(trail_web::WebConfig {
         embed_frame_ancestors: state.settings.embed_frame_ancestors.clone(),
     });

@@ -97,6 +97,15 @@ impl AppState {
         }))
     }
 
+    /// Sets the key that seals stream secrets; only while the state is not yet shared (at start).
+    pub fn with_stream_sealer(mut self, sealer: crate::streams::sealing::Sealer) -> Self {
+        Arc::get_mut(&mut self.0)
+            .expect("the sealer is set before the state is shared")
+            .streams
+            .sealer = Some(sealer);
+        self
+    }
+
     /// Sets the location database; only while the state is not yet shared (at start).
     pub fn with_locator(mut self, locator: Option<Arc<crate::locations::Locator>>) -> Self {
         Arc::get_mut(&mut self.0)

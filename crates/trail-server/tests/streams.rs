@@ -946,3 +946,40 @@ async fn a_real_splunk_accepts_the_stream() {
         (Some("active"), Some(3))
     );
 }
+
+#[tokio::test]
+async fn secrets_are_sealed_at_rest_and_open_only_with_the_servers_key() {
+    let app = TestApp::new().await;
+    let (org, key) = app.tenant("Acme").await;
+    let hec = HecReceiver::start(TOKEN).await;
+    let id = hec_stream(&app, &org, &hec, json!({})).await;
+    let stored = app.state.store.get_stream(&org, &id).await.unwrap().stream;
+    let raw = stored.secrets.to_string();
+    assert!(!raw.contains(TOKEN) && raw.contains("sealed:v1:"), "{raw}");
+    // Nowhere in the data directory (database, WAL) is the token in clear.
+    let dir = &app.state.settings.data_dir;
+    let key_file = dir.join("stream-secrets.key");
+    assert!(key_file.exists(), "the key is generated on first start");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+                "{} holds the token in clear",
+                path.display()
+            );
+        }
+    }
+    ingest(&app, &key, "a", 2).await;
+    assert_eq!(
+        deliver(&app.state, &org, &id).await.unwrap(),
+        Outcome::CaughtUp
+    );
+    assert_eq!(hec.seqs(), vec![0, 1], "the sink opens the token to send");
+
+    // A key that does not open the secrets (another key file) stops the stream with the reason.
+    let other = trail_server::streams::sealing::Sealer::new(&[9; 32]);
+    let error = other.open(&stored).unwrap_err();
+    assert!(error.contains("streams.secrets_key_file"), "{error}");
+}

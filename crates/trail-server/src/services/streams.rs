@@ -264,7 +264,8 @@ pub async fn create(
     let org = &caller.organization_id;
     let checked = input.check(None, org, state.clock.now())?;
     let cursor = state.store.head(org).await.map_err(store_error)?.size;
-    let stream = checked.stream;
+    let mut stream = checked.stream;
+    state.streams.seal(&mut stream);
     let entry = described(
         Entry::new(
             "trail.stream.created",
@@ -304,10 +305,13 @@ pub async fn update(
     }
     let org = &caller.organization_id;
     let old = get_record(state, caller, id).await?.stream;
-    let secret_changed =
-        input.token.is_some() || input.secret.is_some() || input.rotate_secret == Some(true);
+    let secret_changed = input.token.is_some()
+        || input.secret.is_some()
+        || input.secret_access_key.is_some()
+        || input.rotate_secret == Some(true);
     let checked = input.check(Some(&old), org, state.clock.now())?;
-    let new = checked.stream;
+    let mut new = checked.stream;
+    state.streams.seal(&mut new);
     let mut entry = Entry::new(
         "trail.stream.updated",
         format!("Changed the stream {:?}", new.name),
@@ -471,11 +475,7 @@ pub async fn test(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Test
     let record = get_record(state, caller, id).await?;
     let now = state.clock.now();
     let event = test_event(&record.stream, now);
-    let result = match sinks::build(
-        &record.stream,
-        &state.settings.streams,
-        &state.settings.log_origin,
-    ) {
+    let result = match sinks::build_for(state, &record.stream) {
         Ok(sink) => sink.send(std::slice::from_ref(&event)).await.map(drop),
         Err(e) => Err(e),
     };

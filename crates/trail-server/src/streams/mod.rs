@@ -6,6 +6,7 @@
 //! - [`input`]: a create or change request checked and turned into a stored
 //!   [`Stream`](trail_store::Stream) (kind settings apart from write-only secrets).
 //! - [`safety`]: the connect-time refusal of loopback, link-local and private addresses.
+//! - [`sealing`]: secrets sealed at rest (AES-256-GCM with a key file outside the database).
 //! - [`sinks`]: one [`Sink`](sinks::Sink) per kind on one shared contract — a batch in, the bytes
 //!   acknowledged or a [`SinkError`](sinks::SinkError) that says whether to retry.
 //! - [`worker`]: the background job that moves each stream's cursor over `seq` (one batch in
@@ -16,6 +17,7 @@
 
 pub mod input;
 pub mod safety;
+pub mod sealing;
 pub mod settings;
 pub mod sinks;
 pub mod worker;

@@ -2,6 +2,7 @@
 //! variables and `--streams-*` flags (a flag beats its variable, which beats the file, which
 //! beats the default).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -22,6 +23,9 @@ pub struct StreamSettings {
     pub batch_events: usize,
     /// The longest one delivery request may take.
     pub request_timeout: Duration,
+    /// The key file that seals stream secrets at rest ([`super::sealing`]); `None` for
+    /// `<data dir>/stream-secrets.key`.
+    pub secrets_key_file: Option<PathBuf>,
 }
 
 pub const DEFAULT_RETRY_WINDOW: Duration = Duration::from_secs(3 * 24 * 3600);
@@ -35,6 +39,7 @@ impl Default for StreamSettings {
             interval: Duration::from_secs(1),
             batch_events: 1000,
             request_timeout: Duration::from_secs(30),
+            secrets_key_file: None,
         }
     }
 }
@@ -48,6 +53,7 @@ pub struct StreamFileSettings {
     max_backoff: Option<String>,
     batch_events: Option<usize>,
     request_timeout: Option<String>,
+    secrets_key_file: Option<PathBuf>,
 }
 
 /// The flags (and variables) of streams, flattened into `trail serve`.
@@ -88,6 +94,14 @@ pub struct StreamArgs {
         value_name = "DURATION"
     )]
     pub request_timeout: Option<String>,
+    /// The key file that seals stream secrets (tokens, webhook secrets, secret access keys) in
+    /// the database; generated when missing [default: <data dir>/stream-secrets.key].
+    #[arg(
+        long = "streams-secrets-key-file",
+        env = "TRAIL_STREAMS__SECRETS_KEY_FILE",
+        value_name = "FILE"
+    )]
+    pub secrets_key_file: Option<PathBuf>,
 }
 
 fn duration(name: &str, text: &str) -> anyhow::Result<Duration> {
@@ -136,6 +150,10 @@ impl StreamSettings {
                 &file.request_timeout,
                 defaults.request_timeout,
             )?,
+            secrets_key_file: args
+                .secrets_key_file
+                .clone()
+                .or_else(|| file.secrets_key_file.clone()),
         })
     }
 

@@ -67,18 +67,37 @@ impl SinkCache {
         {
             return Ok(sink.clone());
         }
-        let sink: Arc<dyn Sink> =
-            sinks::build(stream, &state.settings.streams, &state.settings.log_origin)?.into();
+        let sink: Arc<dyn Sink> = sinks::build_for(state, stream)?.into();
         sinks.insert(key, (stream.updated_at, sink.clone()));
         Ok(sink)
     }
 }
 
-/// The wake-up of the worker (ingest rings it) and the sinks it keeps.
+/// The wake-up of the worker (ingest rings it), the sinks it keeps, and the key that seals
+/// stream secrets at rest.
 #[derive(Default)]
 pub struct Streams {
     pub wake: Arc<Notify>,
     pub sinks: SinkCache,
+    /// Set at start (`AppState::with_stream_sealer`); without one secrets are stored as given.
+    pub sealer: Option<super::sealing::Sealer>,
+}
+
+impl Streams {
+    /// Seals the stream's secrets for storing.
+    pub fn seal(&self, stream: &mut trail_store::Stream) {
+        if let Some(sealer) = &self.sealer {
+            sealer.seal(stream);
+        }
+    }
+
+    /// The stream with its secrets opened, for delivering.
+    pub fn open(&self, stream: &trail_store::Stream) -> Result<trail_store::Stream, SinkError> {
+        match &self.sealer {
+            Some(sealer) => sealer.open(stream).map_err(|e| SinkError::fatal(None, e)),
+            None => Ok(stream.clone()),
+        }
+    }
 }
 
 fn labels(record: &StreamRecord) -> [(&'static str, String); 3] {

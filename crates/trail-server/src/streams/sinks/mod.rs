@@ -84,7 +84,16 @@ pub trait Sink: Send + Sync {
     async fn send(&self, events: &[Event]) -> Result<u64, SinkError>;
 }
 
-/// The sink of a stream.
+/// The sink of a stream as stored: its secrets opened with the server's key, then [`build`].
+pub fn build_for(
+    state: &crate::state::AppState,
+    stream: &Stream,
+) -> Result<Box<dyn Sink>, SinkError> {
+    let opened = state.streams.open(stream)?;
+    build(&opened, &state.settings.streams, &state.settings.log_origin)
+}
+
+/// The sink of a stream whose secrets are in clear.
 pub fn build(
     stream: &Stream,
     settings: &StreamSettings,
