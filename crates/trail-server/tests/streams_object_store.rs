@@ -217,8 +217,15 @@ on_every_backend! {
         ingest(&app, &key, "first", 30).await;
         clock.advance_ms(3_600_000); // the next hour
         ingest(&app, &key, "second", 30).await;
+        // Two full batches go at once; the last 10 events wait to fill a file (60 s by default).
+        assert_eq!(deliver(&app.state, &org, &id).await.unwrap(), Outcome::Waiting);
+        assert_eq!(status(&app, &org, &id).await["cursor"], 50);
+        clock.advance_ms(60_000);
         assert_eq!(deliver(&app.state, &org, &id).await.unwrap(), Outcome::CaughtUp);
         ingest(&app, &key, "third", 7).await;
+        clock.advance_ms(59_000);
+        assert_eq!(deliver(&app.state, &org, &id).await.unwrap(), Outcome::Waiting);
+        clock.advance_ms(1_000);
         assert_eq!(deliver(&app.state, &org, &id).await.unwrap(), Outcome::CaughtUp);
 
         let store = reader(moto.port, "trail-archive");
@@ -292,7 +299,7 @@ async fn a_destination_down_for_a_while_then_back_gets_everything_in_order() {
     );
     ingest(&app, &key, "b", 12).await;
     relay.set_up(true);
-    clock.set(at);
+    clock.set(Millis(at.0 + 60_000));
     assert_eq!(
         deliver(&app.state, &org, &id).await.unwrap(),
         Outcome::CaughtUp
@@ -320,12 +327,14 @@ async fn a_missing_bucket_stops_the_stream_with_the_reason() {
     let Some(moto) = moto("trail-archive").await else {
         return;
     };
-    let app = TestApp::new().await;
+    let clock = Arc::new(TestClock::at(Millis::now()));
+    let app = TestApp::on_with_clock(Backend::Sqlite, |_| {}, clock.clone()).await;
     let (org, key) = app.tenant("Acme").await;
     let reply = create(&app, &org, s3_stream(moto.port, "no-such-bucket", "x")).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     let id = reply.body["id"].as_str().unwrap().to_owned();
     ingest(&app, &key, "a", 3).await;
+    clock.advance_ms(60_000);
     assert_eq!(
         deliver(&app.state, &org, &id).await.unwrap(),
         Outcome::Stopped
@@ -346,7 +355,13 @@ async fn a_missing_bucket_stops_the_stream_with_the_reason() {
 
 #[tokio::test]
 async fn private_endpoints_are_refused_unless_the_operator_allows_them() {
-    let app = TestApp::with(|s| s.streams.allow_private_destinations = false).await;
+    let clock = Arc::new(TestClock::at(Millis::now()));
+    let app = TestApp::on_with_clock(
+        Backend::Sqlite,
+        |s| s.streams.allow_private_destinations = false,
+        clock.clone(),
+    )
+    .await;
     let (org, key) = app.tenant("Acme").await;
     for host in ["127.0.0.1", "localhost"] {
         let mut body = s3_stream(9, "trail-archive", "");
@@ -356,6 +371,7 @@ async fn private_endpoints_are_refused_unless_the_operator_allows_them() {
         assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
         let id = reply.body["id"].as_str().unwrap().to_owned();
         ingest(&app, &key, host, 1).await;
+        clock.advance_ms(60_000);
         assert_eq!(
             deliver(&app.state, &org, &id).await.unwrap(),
             Outcome::Stopped,
@@ -408,6 +424,7 @@ async fn bad_object_store_settings_are_refused_naming_the_field() {
         (json!({"host": "x"}), "host", "not_for_kind"),
         (json!({"token": "x"}), "token", "not_for_kind"),
         (json!({"format": "cef"}), "format", "not_for_kind"),
+        (json!({"flush_seconds": 0}), "flush_seconds", "range"),
     ];
     for (change, field, rule) in cases {
         let mut body = good.clone();

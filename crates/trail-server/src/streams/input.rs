@@ -78,6 +78,10 @@ pub struct StreamInput {
     pub access_key_id: Option<String>,
     /// Object storage: the secret access key (write-only; required to create).
     pub secret_access_key: Option<String>,
+    /// Object storage: how long events may wait to fill a file before a smaller one is written,
+    /// 1–3600 seconds [default: 60]. A full batch is written at once.
+    #[schema(minimum = 1, maximum = 3600)]
+    pub flush_seconds: Option<u64>,
 }
 
 /// A checked stream, and the webhook secret to show once when one was generated.
@@ -114,7 +118,7 @@ pub fn webhook_key(secret: &str) -> Option<Vec<u8>> {
 
 impl StreamInput {
     /// The fields that belong to one kind only, with the kind they belong to.
-    fn kind_fields(&self) -> [(&'static str, bool, Kind); 15] {
+    fn kind_fields(&self) -> [(&'static str, bool, Kind); 16] {
         [
             ("token", self.token.is_some(), Kind::SplunkHec),
             ("index", self.index.is_some(), Kind::SplunkHec),
@@ -137,6 +141,11 @@ impl StreamInput {
             (
                 "secret_access_key",
                 self.secret_access_key.is_some(),
+                Kind::ObjectStore,
+            ),
+            (
+                "flush_seconds",
+                self.flush_seconds.is_some(),
                 Kind::ObjectStore,
             ),
         ]
@@ -377,6 +386,16 @@ impl StreamInput {
                         ));
                     }
                     settings.insert("region".into(), json!(region));
+                }
+                if let Some(seconds) = self.flush_seconds {
+                    if !(1..=3600).contains(&seconds) {
+                        return Err(invalid(
+                            "flush_seconds",
+                            "range",
+                            "`flush_seconds` must be 1–3600.",
+                        ));
+                    }
+                    settings.insert("flush_seconds".into(), json!(seconds));
                 }
                 match self.endpoint.as_deref().map(str::trim) {
                     Some("") => {

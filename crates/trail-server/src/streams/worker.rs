@@ -7,7 +7,8 @@
 //! with exponential backoff and jitter (capped at `streams.max_backoff`) until
 //! `streams.retry_window` has passed since the first failure; then, or at once for a permanent
 //! failure, the stream goes to `error` with its undelivered range (from the cursor on) kept for
-//! a replay.
+//! a replay. Object storage streams hold a partial batch until its oldest event has waited
+//! `flush_seconds`, so that files are not one event each.
 //!
 //! Metrics per stream (labels `organization`, `stream`, `kind`): `trail_stream_events_delivered_total`,
 //! `trail_stream_bytes_delivered_total`, `trail_stream_failures_total`, `trail_stream_lag_events`,
@@ -137,7 +138,23 @@ pub async fn deliver_batch(state: &AppState, org: &str, id: &str) -> anyhow::Res
     if delivery.cursor >= head {
         return Ok(Outcome::CaughtUp);
     }
-    let to = head.min(delivery.cursor + state.settings.streams.batch_events as u64);
+    let batch = state.settings.streams.batch_events as u64;
+    if let Some(wait) = sinks::object_store::flush_wait(&record.stream)
+        && head - delivery.cursor < batch
+    {
+        // Not a full file yet: wait until the oldest undelivered event has waited long enough.
+        let oldest = state
+            .store
+            .events_by_seq(org, delivery.cursor, delivery.cursor + 1)
+            .await?;
+        if oldest
+            .first()
+            .is_some_and(|e| now.0 - e.received_at.0 < wait.as_millis() as i64)
+        {
+            return Ok(Outcome::Waiting);
+        }
+    }
+    let to = head.min(delivery.cursor + batch);
     let events = state.store.events_by_seq(org, delivery.cursor, to).await?;
     // The filter was checked when saved; one that no longer parses stops the stream rather than
     // sending events it may not have selected.

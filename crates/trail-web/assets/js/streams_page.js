@@ -122,6 +122,7 @@ function createForm(error, reload) {
   const endpoint = h('input', { type: 'text', placeholder: 'https://minio.example.com:9000' });
   const accessKeyId = h('input', { type: 'text', autocomplete: 'off' });
   const secretAccessKey = h('input', { type: 'password', autocomplete: 'off' });
+  const flushSeconds = h('input', { type: 'number', min: '1', max: '3600', placeholder: '60' });
   const byKind = {
     splunk_hec: h('div', {}, field('HEC token', token), field('Index', index, 'Empty: the token’s default index.'), field('Sourcetype', sourcetype)),
     webhook: h('div', {}, field('Signing secret', secret, 'Empty: Trail generates one and shows it once.')),
@@ -129,7 +130,8 @@ function createForm(error, reload) {
       field('CA certificate (PEM)', caCert, 'For tls:// destinations signed by a private CA.')),
     object_store: h('div', {}, field('Region', region, 'Empty: us-east-1.'),
       field('Endpoint', endpoint, 'For S3-compatible servers (MinIO, Ceph, R2, Google Cloud Storage); empty: AWS S3.'),
-      field('Access key id', accessKeyId), field('Secret access key', secretAccessKey, 'Write-only: never shown again.')),
+      field('Access key id', accessKeyId), field('Secret access key', secretAccessKey, 'Write-only: never shown again.'),
+      field('Write a file at least every (seconds)', flushSeconds, 'A full batch is written at once; empty: 60.')),
   };
   const specific = h('div', {});
   const showKind = () => {
@@ -151,7 +153,8 @@ function createForm(error, reload) {
     const body = { name: name.value.trim(), kind: kind.value, url: url.value.trim(), format: format.value, filter: text(filter) };
     if (kind.value === 'splunk_hec') Object.assign(body, { token: text(token), index: text(index), sourcetype: text(sourcetype) });
     if (kind.value === 'webhook') Object.assign(body, { secret: text(secret) });
-    if (kind.value === 'object_store') Object.assign(body, { region: text(region), endpoint: text(endpoint), access_key_id: text(accessKeyId), secret_access_key: text(secretAccessKey) });
+    if (kind.value === 'object_store') Object.assign(body, { region: text(region), endpoint: text(endpoint), access_key_id: text(accessKeyId), secret_access_key: text(secretAccessKey),
+      flush_seconds: flushSeconds.value ? Number(flushSeconds.value) : undefined });
     if (kind.value === 'syslog') Object.assign(body, { facility: facility.value ? Number(facility.value) : undefined, app_name: text(appName), ca_cert: text(caCert) });
     try {
       const created = await post('/v1/streams', body);

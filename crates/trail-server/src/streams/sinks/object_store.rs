@@ -36,6 +36,23 @@ use crate::streams::settings::StreamSettings;
 
 /// The region used when a stream names none.
 pub const DEFAULT_REGION: &str = "us-east-1";
+/// How long events wait to fill a file when a stream sets no `flush_seconds`.
+pub const DEFAULT_FLUSH_SECONDS: u64 = 60;
+
+/// How long the oldest undelivered event of an object storage stream may wait for a full batch
+/// (`None` for other kinds, which send what they have at once): files of a few events each would
+/// cost a request and a listing entry per event.
+pub fn flush_wait(stream: &Stream) -> Option<std::time::Duration> {
+    (stream.kind == crate::streams::Kind::ObjectStore.as_str()).then(|| {
+        std::time::Duration::from_secs(
+            stream
+                .settings
+                .get("flush_seconds")
+                .and_then(Value::as_u64)
+                .unwrap_or(DEFAULT_FLUSH_SECONDS),
+        )
+    })
+}
 
 pub struct ObjectStoreSink {
     store: AmazonS3,
