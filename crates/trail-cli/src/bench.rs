@@ -61,6 +61,9 @@ pub struct Args {
     /// Skip SIEM stream delivery to a local HEC receiver while ingest runs.
     #[arg(long)]
     pub skip_streams: bool,
+    /// Events per stream batch in the stream stage (`streams.batch_events`).
+    #[arg(long, default_value_t = trail_server::streams::StreamSettings::default().batch_events)]
+    pub stream_batch_events: usize,
     /// Skip timing `Store::append` (the store is still filled when searching).
     #[arg(long)]
     pub skip_store: bool,
@@ -209,6 +212,7 @@ pub async fn measure(args: &Args) -> anyhow::Result<Report> {
                 bodies,
                 args.events as u64,
                 args.connections,
+                args.stream_batch_events,
             )
             .await?,
         );

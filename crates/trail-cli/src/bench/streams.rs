@@ -115,6 +115,7 @@ pub async fn measure(
     bodies: Vec<Vec<u8>>,
     events: u64,
     connections: usize,
+    batch_events: usize,
 ) -> anyhow::Result<StreamFigures> {
     let received = Arc::new(Mutex::new(Received::default()));
     let hec_url = receiver(received.clone()).await?;
@@ -122,6 +123,7 @@ pub async fn measure(
     let mut settings = trail_server::Settings::for_tests(data_dir, OPERATOR_TOKEN);
     settings.streams = trail_server::streams::StreamSettings {
         allow_private_destinations: true,
+        batch_events,
         ..trail_server::streams::StreamSettings::default()
     };
     let server = trail_server::spawn(settings, listener)

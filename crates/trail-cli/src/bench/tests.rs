@@ -19,6 +19,7 @@ fn args(events: usize, search_events: usize) -> Args {
         seed: 9,
         skip_http: false,
         skip_streams: false,
+        stream_batch_events: 1000,
         skip_store: false,
         skip_search: false,
         skip_wide_baseline: false,

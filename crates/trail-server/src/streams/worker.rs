@@ -271,11 +271,18 @@ fn failed(
 /// Delivers batches of one stream until it is caught up, waiting, or stopped (what one task of
 /// the worker does, and what tests call to drain a stream).
 pub async fn deliver(state: &AppState, org: &str, id: &str) -> anyhow::Result<Outcome> {
+    // The lease is renewed once a third of its time has passed, not after every batch: each
+    // renewal is a durable write, and a batch takes milliseconds.
+    let renew_every = Duration::from_millis(lease_ttl(state) as u64 / 3);
+    let mut renewed = std::time::Instant::now();
     loop {
         match deliver_batch(state, org, id).await? {
             Outcome::Advanced { .. } | Outcome::Superseded => {
-                if !take_lease(state, org, id).await? {
-                    return Ok(Outcome::Stopped);
+                if renewed.elapsed() >= renew_every {
+                    if !take_lease(state, org, id).await? {
+                        return Ok(Outcome::Stopped);
+                    }
+                    renewed = std::time::Instant::now();
                 }
             }
             other => return Ok(other),
