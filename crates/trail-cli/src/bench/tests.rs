@@ -29,6 +29,7 @@ fn args(events: usize, search_events: usize) -> Args {
         keep: None,
         index_placement: true,
         json: false,
+        search_store: None,
     }
 }
 
