@@ -395,6 +395,32 @@ impl<'c> RunPostings<'c> {
         })
     }
 
+    /// The bitmap of exactly `term`: read from the one page that can hold it (the last whose first
+    /// term is not after it), where [`Postings::term`]'s default would walk every term of the same
+    /// name — every id of the run, for an `id=` term.
+    fn exact(&self, term: &str) -> Result<RoaringBitmap> {
+        let directory = &self.directory.pages;
+        if directory.is_empty() {
+            return Ok(RoaringBitmap::new());
+        }
+        let page = directory
+            .partition_point(|first| first.as_str() <= term)
+            .saturating_sub(1);
+        let data = self
+            .directories
+            .page(self.conn, self.org, self.run.id, page)?;
+        let mut at = 0;
+        while at < data.len() {
+            let (found, bytes, next) = raw_entry(&data, at).ok_or_else(malformed)?;
+            match found.cmp(term.as_bytes()) {
+                std::cmp::Ordering::Less => at = next,
+                std::cmp::Ordering::Equal => return bitmap(bytes),
+                std::cmp::Ordering::Greater => break,
+            }
+        }
+        Ok(RoaringBitmap::new())
+    }
+
     /// Calls `each` with the rest and serialized bitmap of every term starting with `prefix`.
     fn each(&self, prefix: &str, each: &mut dyn FnMut(&str, &[u8]) -> Result<()>) -> Result<()> {
         let directory = &self.directory.pages;
@@ -433,6 +459,16 @@ impl Postings for RunPostings<'_> {
             all.insert_range(from as u32..self.run.end_seq as u32);
         }
         all
+    }
+
+    fn term(&self, term: &str) -> RoaringBitmap {
+        match self.exact(term) {
+            Ok(found) => found & self.all(),
+            Err(e) => {
+                self.failed.borrow_mut().get_or_insert(e);
+                RoaringBitmap::new()
+            }
+        }
     }
 
     fn union_where(&self, prefix: &str, keep: &dyn Fn(&str) -> bool) -> RoaringBitmap {
