@@ -22,6 +22,7 @@ fn args(events: usize, search_events: usize) -> Args {
         skip_store: false,
         skip_search: false,
         skip_wide_baseline: false,
+        skip_baseline_fill: false,
         skip_verify: false,
         skip_validation: false,
         database_url: None,
