@@ -70,6 +70,11 @@ pub struct Args {
     /// Skip search, count and the fill they need.
     #[arg(long)]
     pub skip_search: bool,
+    /// Fill the search store past `--events` without growing the baseline beside it (the
+    /// baseline's random index inserts limit a ten-million-event fill); its SQL search and count
+    /// then run over the `--events` rows only, and no count is compared.
+    #[arg(long)]
+    pub skip_baseline_fill: bool,
     /// Skip the baseline variant with every filter column indexed.
     #[arg(long)]
     pub skip_wide_baseline: bool,
@@ -96,9 +101,16 @@ pub struct Args {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Only time the search mix (search, count, facets; `--runs` times, no baseline) on an
+    /// existing store: the `store` directory of a `--keep` run. For profiling the read path.
+    #[arg(long, value_name = "DIR")]
+    pub search_store: Option<PathBuf>,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(dir) = &args.search_store {
+        return search_only(dir, args.runs).await;
+    }
     let report = measure(&args).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -114,6 +126,32 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         if let Some(placement) = &report.placement {
             println!("\n{}", placement.render());
         }
+    }
+    Ok(())
+}
+
+/// The search mix alone on an existing store, its first organization.
+async fn search_only(dir: &Path, runs: usize) -> anyhow::Result<()> {
+    let store = SqliteStore::open(dir, SqliteOptions::default())?;
+    let org = store
+        .list_organizations()
+        .await?
+        .into_iter()
+        .next()
+        .context("the store has no organization")?;
+    let size = store.head(&org.id).await?.size;
+    let times = search::time_store(&store, &org.id, Millis::now(), runs).await?;
+    store.close().await;
+    let ms = |l: &report::Latency| format!("{:.1}/{:.1}/{:.1} ms", l.p50_ms, l.p95_ms, l.p99_ms);
+    println!("search mix over {size} events, {runs} runs, p50/p95/p99");
+    println!("  search {}", ms(&times.search));
+    println!("  count  {}", ms(&times.count));
+    println!("  facets {}", ms(&times.facets));
+    for q in &times.per_query {
+        println!(
+            "  {:<52} {:>9} matches, max search {:>7.1} count {:>7.1} facets {:>7.1} ms",
+            q.query, q.matches, q.search_max_ms, q.count_max_ms, q.facets_max_ms
+        );
     }
     Ok(())
 }
@@ -233,16 +271,17 @@ pub async fn measure(args: &Args) -> anyhow::Result<Report> {
             note(&format!(
                 "filling the store and the baseline to {total} events"
             ));
-            let (grown, rate) = ingest::fill(
-                store.clone(),
-                &org,
-                Some(baseline),
-                events,
-                now,
-                args.store_tasks,
-            )
-            .await?;
-            baseline = grown.context("the fill lost the baseline")?;
+            let tasks = args.store_tasks;
+            let rate = if args.skip_baseline_fill {
+                ingest::fill(store.clone(), &org, None, events, now, tasks)
+                    .await?
+                    .1
+            } else {
+                let (grown, rate) =
+                    ingest::fill(store.clone(), &org, Some(baseline), events, now, tasks).await?;
+                baseline = grown.context("the fill lost the baseline")?;
+                rate
+            };
             stored += rate.events;
             report.fill = Some(rate);
         }

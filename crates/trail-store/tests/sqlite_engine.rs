@@ -153,3 +153,85 @@ async fn runs_merge_in_tiers_and_reindex_rebuilds_the_same_answers() {
     assert_eq!(store.get_event(&org, id).await.unwrap(), stored[123]);
     store.close().await;
 }
+
+/// A request of 64 events or more arrives with its blocks compressed; the writer stores those as
+/// they are, cuts the other events of the group (small requests, and a request that repeated a
+/// client id) into blocks itself, and every event reads back, hashes to its stored leaf and is
+/// found by the index as the model says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_requests_bring_their_own_blocks_and_the_rest_are_cut_by_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), options()).unwrap();
+    let org = store.create_organization("Acme").await.unwrap().id;
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut next = 0;
+    let mut batch = |rng: &mut StdRng, n: usize| -> Vec<_> {
+        let events = (next..next + n).map(|i| random_event(rng, i)).collect();
+        next += n;
+        events
+    };
+    let mut first = batch(&mut rng, 299);
+    first.push(client_event("evt_repeated", "user.login"));
+    store.append(&org, first).await.unwrap();
+    // A small request and two large ones in flight together: likely one group.
+    let (small, large, repeat) = {
+        let small = batch(&mut rng, 5);
+        let large = batch(&mut rng, 200);
+        let mut repeat = batch(&mut rng, 99);
+        repeat.insert(40, client_event("evt_repeated", "user.login"));
+        tokio::join!(
+            store.append(&org, small),
+            store.append(&org, large),
+            store.append(&org, repeat)
+        )
+    };
+    assert_eq!(small.unwrap().len(), 5);
+    assert_eq!(large.unwrap().len(), 200);
+    let repeat = repeat.unwrap();
+    assert_eq!(repeat.len(), 100);
+    assert_eq!(repeat[40].seq, 299, "the repeat answers with the original");
+
+    let stored = store.events_by_seq(&org, 0, u64::MAX).await.unwrap();
+    assert_eq!(stored.len(), 300 + 5 + 200 + 99);
+    assert!(stored.iter().enumerate().all(|(i, e)| e.seq == i as u64));
+    let leaves = store.leaves_by_seq(&org, 0, u64::MAX).await.unwrap();
+    assert_eq!(leaves.len(), stored.len());
+    for (leaf, event) in leaves.iter().zip(&stored) {
+        assert_eq!(leaf.recomputed, leaf.stored, "seq {}", leaf.seq);
+        assert_eq!(hex::encode(leaf.stored), event.hash);
+    }
+    let db = rusqlite::Connection::open(dir.path().join("trail.db")).unwrap();
+    let counts: Vec<(i64, i64)> = db
+        .prepare("SELECT first_seq, count FROM blocks ORDER BY first_seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut expected_first = 0;
+    for (first_seq, count) in &counts {
+        assert_eq!(
+            *first_seq, expected_first,
+            "blocks are consecutive: {counts:?}"
+        );
+        assert!((1..=256).contains(count), "{counts:?}");
+        expected_first += count;
+    }
+    assert_eq!(expected_first, stored.len() as i64);
+    assert_eq!(
+        counts[..2],
+        [(0, 256), (256, 44)],
+        "the first request's own blocks"
+    );
+    drop(db);
+    answers_match_the_model(
+        &store,
+        &org,
+        &stored,
+        &mut StdRng::seed_from_u64(2),
+        80,
+        "own blocks",
+    )
+    .await;
+    store.close().await;
+}

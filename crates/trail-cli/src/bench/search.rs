@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use trail_core::Millis;
+use trail_core::query::Field;
 use trail_store::Store;
 
 use super::baseline::Baseline;
@@ -16,12 +17,18 @@ fn ms(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
 }
 
-/// The store's side of a run of the mix: search and count latencies and each query's timings.
+/// The store's side of a run of the mix: search, count and facets latencies and each query's
+/// timings.
 pub struct StoreTimes {
     pub search: Latency,
     pub count: Latency,
+    pub facets: Latency,
     pub per_query: Vec<QueryTiming>,
 }
+
+/// The fields the mix's facets count, one per query in turn: a few values (actions) and many
+/// (actors).
+const FACET_FIELDS: [Field; 2] = [Field::Action, Field::ActorId];
 
 /// Runs the mix `runs` times on the store and `baseline_runs` times on the baseline, round-robin
 /// so that no query runs twice in a row.
@@ -53,6 +60,7 @@ pub async fn run(
         runs_per_query: runs.max(1),
         search: times.search,
         count: times.count,
+        facets: Some(times.facets),
         baseline_search,
         baseline_count,
         per_query: timings,
@@ -60,7 +68,8 @@ pub async fn run(
     Ok((baseline, figures))
 }
 
-/// Runs every query of the mix `runs` times on `store`, timing search (one page of 50) and count.
+/// Runs every query of the mix `runs` times on `store`, timing search (one page of 50), count and
+/// the ten most frequent values of a field (actions and actor ids in turn).
 pub async fn time_store(
     store: &dyn Store,
     org: &str,
@@ -74,13 +83,14 @@ pub async fn time_store(
             matches: 0,
             search_max_ms: 0.0,
             count_max_ms: 0.0,
+            facets_max_ms: 0.0,
             baseline_search_max_ms: 0.0,
             baseline_count_max_ms: 0.0,
         })
         .collect();
-    let (mut searches, mut counts) = (Vec::new(), Vec::new());
+    let (mut searches, mut counts, mut facets) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs.max(1) {
-        for (query, timing) in MIX.iter().zip(&mut timings) {
+        for (n, (query, timing)) in MIX.iter().zip(&mut timings).enumerate() {
             let search = query.search(now);
             let started = Instant::now();
             let page = store
@@ -98,6 +108,20 @@ pub async fn time_store(
             let took = ms(started);
             counts.push(took);
             timing.count_max_ms = timing.count_max_ms.max(took);
+            let field = &FACET_FIELDS[n % FACET_FIELDS.len()];
+            let started = Instant::now();
+            let values = store
+                .facets(org, &search, field, 10)
+                .await
+                .with_context(|| format!("facets of `{}`", query.text))?;
+            let took = ms(started);
+            facets.push(took);
+            timing.facets_max_ms = timing.facets_max_ms.max(took);
+            anyhow::ensure!(
+                values.iter().map(|v| v.count).max().unwrap_or(0) <= timing.matches,
+                "`{}`: a facet counts more events than match",
+                query.text
+            );
             anyhow::ensure!(
                 page.events.len() as u64 == timing.matches.min(50),
                 "`{}`: a page of {} events, yet {} match",
@@ -110,6 +134,7 @@ pub async fn time_store(
     Ok(StoreTimes {
         search: Latency::of(searches),
         count: Latency::of(counts),
+        facets: Latency::of(facets),
         per_query: timings,
     })
 }

@@ -23,6 +23,7 @@ fn args(events: usize, search_events: usize) -> Args {
         skip_store: false,
         skip_search: false,
         skip_wide_baseline: false,
+        skip_baseline_fill: false,
         skip_verify: false,
         skip_validation: false,
         database_url: None,
@@ -30,6 +31,7 @@ fn args(events: usize, search_events: usize) -> Args {
         keep: None,
         index_placement: true,
         json: false,
+        search_store: None,
     }
 }
 

@@ -23,6 +23,9 @@ struct Pending {
     new: NewEvent,
     canonical: CanonicalParts,
     hash: [u8; 32],
+    /// The block starting at this event, compressed while its request was prepared: how many
+    /// events it holds, and its bytes.
+    block: Option<(usize, Vec<u8>)>,
 }
 
 /// What the writer remembers about one organization.
@@ -102,7 +105,9 @@ impl WriterState {
     }
 
     /// Writes every organization's pending events as blocks and one run: the last step of a
-    /// group commit, inside its transaction. Returns the organizations written to.
+    /// group commit, inside its transaction. Returns the organizations written to. A request's
+    /// blocks compressed while it was prepared are written as they are; the other events (small
+    /// requests, or a request that repeated a client id) are cut into blocks here.
     pub fn flush(&mut self, conn: &Connection) -> Result<Vec<i64>> {
         let mut written = Vec::new();
         for org in self.orgs.values_mut() {
@@ -110,28 +115,37 @@ impl WriterState {
                 continue;
             }
             let first_seq = org.first_pending_seq();
-            let pending = std::mem::take(&mut org.pending);
+            let mut pending = std::mem::take(&mut org.pending);
             org.pending_ids.clear();
             let (mut min_time, mut max_time) = (i64::MAX, i64::MIN);
-            for (n, chunk) in pending.chunks(BLOCK_EVENTS).enumerate() {
-                let events: Vec<BlockEvent<'_>> = chunk
-                    .iter()
-                    .map(|p| {
-                        let (bytes, prev_at, seq_at) = p.canonical.parts();
-                        let occurred_at = p.new.data.occurred_at.0;
-                        min_time = min_time.min(occurred_at);
-                        max_time = max_time.max(occurred_at);
-                        BlockEvent {
-                            bytes,
-                            prev_at,
-                            seq_at,
-                            hash: p.hash,
-                            occurred_at,
-                        }
-                    })
-                    .collect();
-                let at = first_seq + (n * BLOCK_EVENTS) as u64;
-                block::insert(conn, org.key, at, &events)?;
+            for p in &pending {
+                min_time = min_time.min(p.new.data.occurred_at.0);
+                max_time = max_time.max(p.new.data.occurred_at.0);
+            }
+            let mut loose_from: Option<usize> = None;
+            let mut at = 0;
+            while at < pending.len() {
+                let Some((count, compressed)) = pending[at].block.take() else {
+                    loose_from.get_or_insert(at);
+                    at += 1;
+                    continue;
+                };
+                if let Some(from) = loose_from.take() {
+                    write_blocks(conn, org.key, first_seq + from as u64, &pending[from..at])?;
+                }
+                let end = (at + count).min(pending.len());
+                let events = block_events(&pending[at..end]);
+                block::insert_compressed(
+                    conn,
+                    org.key,
+                    first_seq + at as u64,
+                    &events,
+                    &compressed,
+                )?;
+                at = end;
+            }
+            if let Some(from) = loose_from {
+                write_blocks(conn, org.key, first_seq + from as u64, &pending[from..])?;
             }
             org.postings.write(
                 conn,
@@ -155,6 +169,31 @@ impl WriterState {
             None => Ok(false),
         }
     }
+}
+
+fn block_events(pending: &[Pending]) -> Vec<BlockEvent<'_>> {
+    pending
+        .iter()
+        .map(|p| {
+            let (bytes, prev_at, seq_at) = p.canonical.parts();
+            BlockEvent {
+                bytes,
+                prev_at,
+                seq_at,
+                hash: p.hash,
+                occurred_at: p.new.data.occurred_at.0,
+            }
+        })
+        .collect()
+}
+
+/// Writes `pending`, the consecutive events from `first_seq`, as blocks compressed here.
+fn write_blocks(conn: &Connection, org: i64, first_seq: u64, pending: &[Pending]) -> Result<()> {
+    for (n, chunk) in pending.chunks(BLOCK_EVENTS).enumerate() {
+        let at = first_seq + (n * BLOCK_EVENTS) as u64;
+        block::insert(conn, org, at, &block_events(chunk))?;
+    }
+    Ok(())
 }
 
 fn load_org(conn: &Connection, organization_id: &str) -> Result<OrgState> {
@@ -184,6 +223,8 @@ fn append_events(
     org: &mut OrgState,
     batch: PreparedBatch,
 ) -> Result<Vec<Appended>> {
+    let first_pending = org.pending.len();
+    let mut blocks = batch.blocks;
     let mut out: Vec<Appended> = Vec::with_capacity(batch.events.len());
     // Where each event of the request went: its seq, or `None` for a repeat.
     let mut seqs: Vec<Option<u32>> = Vec::with_capacity(batch.events.len());
@@ -223,7 +264,19 @@ fn append_events(
             new: event.new,
             canonical: event.canonical,
             hash,
+            block: None,
         });
+    }
+    // The request's own blocks hold its events as they were sent: usable when none was a repeat.
+    if seqs.iter().all(Option::is_some) {
+        let appended = org.pending.len() - first_pending;
+        for (n, compressed) in blocks.drain(..).enumerate() {
+            let at = n * BLOCK_EVENTS;
+            let count = BLOCK_EVENTS.min(appended.saturating_sub(at));
+            if count > 0 {
+                org.pending[first_pending + at].block = Some((count, compressed));
+            }
+        }
     }
     for (term, positions) in batch.postings {
         let shifted: Vec<u32> = positions

@@ -22,7 +22,7 @@ pub(super) fn apply(
     let changed = apply_change(conn, organization_id, change)?;
     let audit = match audit(&changed).map_err(refused)? {
         Some(event) => {
-            let prepared = PreparedBatch::new(organization_id, vec![event]);
+            let prepared = PreparedBatch::new(organization_id, vec![event])?;
             state
                 .append(conn, organization_id, prepared)?
                 .into_iter()

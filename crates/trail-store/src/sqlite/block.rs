@@ -2,10 +2,14 @@
 //! `blocks` — their canonical leaf bytes cut where `prev` and `seq` go (zstd), their leaf hashes
 //! and their `occurred_at` — and an event read back from those bytes.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use rusqlite::{Connection, OptionalExtension, params};
 use trail_core::event::Event;
 use trail_core::merkle::Hash;
 
+use super::cache::ByteLru;
 use super::schema::internal;
 use crate::{Result, StoreError};
 
@@ -31,22 +35,44 @@ pub(super) fn insert(
     first_seq: u64,
     events: &[BlockEvent<'_>],
 ) -> Result<()> {
-    let mut raw = Vec::with_capacity(events.iter().map(|e| e.bytes.len() + 12).sum());
+    let compressed = compress(events.iter().map(|e| (e.bytes, e.prev_at, e.seq_at)))?;
+    insert_compressed(conn, org, first_seq, events, &compressed)
+}
+
+/// The compressed bytes of a block holding `events` (canonical bytes and where `prev` and `seq`
+/// go): independent of the events' place in the log, so a request's blocks can be compressed
+/// before it reaches the writer.
+pub(super) fn compress<'a>(
+    events: impl Iterator<Item = (&'a [u8], usize, usize)>,
+) -> Result<Vec<u8>> {
+    let mut raw = Vec::new();
+    for (bytes, prev_at, seq_at) in events {
+        for n in [bytes.len(), prev_at, seq_at] {
+            raw.extend_from_slice(&(n as u32).to_le_bytes());
+        }
+        raw.extend_from_slice(bytes);
+    }
+    zstd::bulk::compress(&raw, LEVEL)
+        .map_err(|e| StoreError::Internal(format!("cannot compress a block: {e}")))
+}
+
+/// Writes the block of `events` from `first_seq` whose event bytes [`compress`] gave.
+pub(super) fn insert_compressed(
+    conn: &Connection,
+    org: i64,
+    first_seq: u64,
+    events: &[BlockEvent<'_>],
+    compressed: &[u8],
+) -> Result<()> {
     let mut hashes = Vec::with_capacity(events.len() * 32);
     let mut times = Vec::with_capacity(events.len() * 8);
     let (mut min_time, mut max_time) = (i64::MAX, i64::MIN);
     for event in events {
-        for n in [event.bytes.len(), event.prev_at, event.seq_at] {
-            raw.extend_from_slice(&(n as u32).to_le_bytes());
-        }
-        raw.extend_from_slice(event.bytes);
         hashes.extend_from_slice(&event.hash);
         times.extend_from_slice(&event.occurred_at.to_le_bytes());
         min_time = min_time.min(event.occurred_at);
         max_time = max_time.max(event.occurred_at);
     }
-    let compressed = zstd::bulk::compress(&raw, LEVEL)
-        .map_err(|e| StoreError::Internal(format!("cannot compress a block: {e}")))?;
     conn.prepare_cached(
         "INSERT INTO blocks (org, first_seq, count, min_time, max_time, times, hashes, events) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -82,33 +108,151 @@ impl BlockMeta {
     }
 }
 
-/// Every block of the organization overlapping `[from, to)` in time, in seq order.
-pub(super) fn metas(
-    conn: &Connection,
-    org: i64,
-    from: Option<i64>,
-    to: Option<i64>,
-) -> Result<Vec<BlockMeta>> {
+/// The blocks of the organization from `first_seq` on, in seq order.
+fn metas_from(conn: &Connection, org: i64, first_seq: u64) -> Result<Vec<BlockMeta>> {
     let mut statement = conn
         .prepare_cached(
             "SELECT first_seq, count, min_time, max_time FROM blocks \
-             WHERE org = ? AND max_time >= ? AND min_time < ? ORDER BY first_seq",
+             WHERE org = ? AND first_seq >= ? ORDER BY first_seq",
         )
         .map_err(internal)?;
     let rows = statement
-        .query_map(
-            params![org, from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX)],
-            |r| {
-                Ok(BlockMeta {
-                    first_seq: r.get::<_, i64>(0)? as u64,
-                    count: r.get::<_, i64>(1)? as u64,
-                    min_time: r.get(2)?,
-                    max_time: r.get(3)?,
-                })
-            },
-        )
+        .query_map(params![org, first_seq as i64], |r| {
+            Ok(BlockMeta {
+                first_seq: r.get::<_, i64>(0)? as u64,
+                count: r.get::<_, i64>(1)? as u64,
+                min_time: r.get(2)?,
+                max_time: r.get(3)?,
+            })
+        })
         .map_err(internal)?;
     rows.collect::<rusqlite::Result<_>>().map_err(internal)
+}
+
+/// An organization's blocks as of some reader's snapshot, in seq order, from `retained_from` on.
+pub(super) struct OrgBlocks {
+    pub retained_from: u64,
+    pub metas: Vec<BlockMeta>,
+}
+
+impl OrgBlocks {
+    fn end_seq(&self) -> u64 {
+        self.metas.last().map_or(0, BlockMeta::end_seq)
+    }
+
+    /// The blocks overlapping `[from, to)` in time, in seq order.
+    pub fn overlapping(&self, from: i64, to: i64) -> Vec<BlockMeta> {
+        self.metas
+            .iter()
+            .filter(|m| m.max_time >= from && m.min_time < to)
+            .copied()
+            .collect()
+    }
+}
+
+/// Bytes of blocks' time columns the readers keep.
+const TIMES_CACHE_BYTES: usize = 16 << 20;
+
+/// Bytes of decompressed blocks the readers keep: about 300 blocks of 256 events, the newest of
+/// which hold the first page of most searches.
+const BLOCK_CACHE_BYTES: usize = 64 << 20;
+
+/// What the readers keep of the block log: each organization's block directory (place and time
+/// bounds of every block: 32 bytes per block, 1.25 MB for ten million events) and the time
+/// columns read last.
+///
+/// The log only grows at its end, and only retention removes or rewrites blocks (a prefix of
+/// them), which moves `retained_from`. So a directory read in one snapshot is valid in a later
+/// one with the same `retained_from` once the blocks written since are appended: each read asks
+/// the database only for the blocks after the last one known (one keyed range query, usually
+/// empty). A directory from a later snapshot than the reader's holds blocks the reader cannot
+/// see; those hold no seq of the reader's runs, so no query selects from them.
+pub(super) struct BlockDirectories {
+    orgs: Mutex<HashMap<i64, Arc<OrgBlocks>>>,
+    times: ByteLru<(i64, u64), Vec<i64>>,
+    /// Decoded blocks by organization, first seq and count: the events at given seqs never
+    /// change (retention rewrites the block holding its cut under another first seq).
+    decoded: ByteLru<(i64, u64, u64), Block>,
+}
+
+impl Default for BlockDirectories {
+    fn default() -> Self {
+        BlockDirectories {
+            orgs: Mutex::default(),
+            times: ByteLru::new(TIMES_CACHE_BYTES),
+            decoded: ByteLru::new(BLOCK_CACHE_BYTES),
+        }
+    }
+}
+
+impl BlockDirectories {
+    /// The organization's blocks in the reader's snapshot, whose first retained seq is
+    /// `retained_from`.
+    pub fn get(&self, conn: &Connection, org: i64, retained_from: u64) -> Result<Arc<OrgBlocks>> {
+        let cached = self
+            .orgs
+            .lock()
+            .expect("cache lock")
+            .get(&org)
+            .filter(|c| c.retained_from == retained_from)
+            .cloned();
+        let after = cached.as_ref().map_or(0, |c| c.end_seq());
+        let fresh = metas_from(conn, org, after)?;
+        let mut metas = match cached {
+            Some(cached) if fresh.is_empty() => return Ok(cached),
+            Some(cached) => cached.metas.clone(),
+            None => Vec::new(),
+        };
+        metas.extend(fresh.into_iter().filter(|m| m.end_seq() > retained_from));
+        let blocks = Arc::new(OrgBlocks {
+            retained_from,
+            metas,
+        });
+        let mut orgs = self.orgs.lock().expect("cache lock");
+        let newer = orgs.get(&org).is_none_or(|c| {
+            (c.retained_from, c.end_seq()) <= (blocks.retained_from, blocks.end_seq())
+        });
+        if newer {
+            orgs.insert(org, Arc::clone(&blocks));
+        }
+        Ok(blocks)
+    }
+
+    /// The block `meta`, decoded.
+    pub fn block(&self, conn: &Connection, org: i64, meta: &BlockMeta) -> Result<Arc<Block>> {
+        let key = (org, meta.first_seq, meta.count);
+        if let Some(found) = self.decoded.get(&key) {
+            return Ok(found);
+        }
+        let block = Arc::new(Block::read(conn, org, meta.first_seq)?);
+        if block.meta.count == meta.count {
+            let bytes = block.raw.len() + block.hashes.len() + 16 * block.offsets.len() + 128;
+            self.decoded.insert(key, Arc::clone(&block), bytes);
+        }
+        Ok(block)
+    }
+
+    /// The `occurred_at` of each event of the block `meta`.
+    pub fn times(&self, conn: &Connection, org: i64, meta: &BlockMeta) -> Result<Arc<Vec<i64>>> {
+        let key = (org, meta.first_seq);
+        if let Some(found) = self
+            .times
+            .get(&key)
+            .filter(|t| t.len() as u64 == meta.count)
+        {
+            return Ok(found);
+        }
+        let times = Arc::new(times(conn, org, meta.first_seq)?);
+        if times.len() as u64 != meta.count {
+            return Err(StoreError::Internal(format!(
+                "block {} is malformed",
+                meta.first_seq
+            )));
+        }
+        self.times
+            .insert(key, Arc::clone(&times), times.len() * 8 + 64);
+        Ok(times)
+    }
 }
 
 /// The block holding `seq`, if any.
@@ -194,6 +338,17 @@ pub(super) struct Block {
 
 impl Block {
     pub fn read(conn: &Connection, org: i64, first_seq: u64) -> Result<Block> {
+        Block::read_into(conn, org, first_seq, Vec::new())
+    }
+
+    /// [`Block::read`], decompressing into `buffer` (a previous block's, from
+    /// [`Block::into_buffer`]): a scan of many blocks then touches no fresh memory per block.
+    pub fn read_into(
+        conn: &Connection,
+        org: i64,
+        first_seq: u64,
+        buffer: Vec<u8>,
+    ) -> Result<Block> {
         let (meta, times, hashes, compressed): (BlockMeta, Vec<u8>, Vec<u8>, Vec<u8>) = conn
             .prepare_cached(
                 "SELECT first_seq, count, min_time, max_time, times, hashes, events FROM blocks \
@@ -215,12 +370,23 @@ impl Block {
                 })
             })
             .map_err(internal)?;
-        Block::decode(meta, &times, hashes, &compressed)
+        Block::decode(meta, &times, hashes, &compressed, buffer)
     }
 
-    fn decode(meta: BlockMeta, times: &[u8], hashes: Vec<u8>, compressed: &[u8]) -> Result<Block> {
+    /// The buffer holding the block's decompressed bytes, for the next [`Block::read_into`].
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.raw
+    }
+
+    fn decode(
+        meta: BlockMeta,
+        times: &[u8],
+        hashes: Vec<u8>,
+        compressed: &[u8],
+        buffer: Vec<u8>,
+    ) -> Result<Block> {
         let bad = || StoreError::Internal(format!("block {} is malformed", meta.first_seq));
-        let raw = zstd::stream::decode_all(compressed).map_err(|_| bad())?;
+        let raw = decompress(compressed, buffer).ok_or_else(bad)?;
         let mut offsets = Vec::with_capacity(meta.count as usize);
         let mut at = 0;
         while at < raw.len() {
@@ -295,6 +461,35 @@ impl Block {
             ))
         })
     }
+}
+
+thread_local! {
+    /// Each thread's decompression context, made once (making one costs about as much as
+    /// decompressing a small block).
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The bytes of a block's zstd frame, written into `buffer` (cleared first). `zstd::bulk::compress`
+/// records their size in the frame, so they are written in one go (never zeroed first); a frame
+/// without its size is streamed.
+fn decompress(compressed: &[u8], mut buffer: Vec<u8>) -> Option<Vec<u8>> {
+    buffer.clear();
+    let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(compressed) else {
+        return zstd::stream::decode_all(compressed).ok();
+    };
+    buffer.reserve(usize::try_from(size).ok()?);
+    DECOMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.is_none() {
+            *cell = Some(zstd::bulk::Decompressor::new().ok()?);
+        }
+        let decompressor = cell.as_mut()?;
+        decompressor
+            .decompress_to_buffer(compressed, &mut buffer)
+            .ok()
+    })?;
+    (buffer.len() as u64 == size).then_some(buffer)
 }
 
 /// The decimal digits of `n`, written at the end of `buf`.

@@ -47,8 +47,12 @@ pub(super) fn blocks_between(
     let [from, to] = [from, to].map(|n| i64::try_from(n).unwrap_or(i64::MAX));
     let mut statement = conn
         .prepare_cached(
+            // From the block holding `from` (the last starting at or before it) on: a keyed range,
+            // where `first_seq + count > from` alone would scan every block before `from`.
             "SELECT first_seq, count, min_time, max_time FROM blocks \
-             WHERE org = ? AND first_seq < ? AND first_seq + count > ? ORDER BY first_seq",
+             WHERE org = ?1 AND first_seq < ?2 AND first_seq >= coalesce(\
+             (SELECT max(first_seq) FROM blocks WHERE org = ?1 AND first_seq <= ?3), 0) \
+             AND first_seq + count > ?3 ORDER BY first_seq",
         )
         .map_err(internal)?;
     let rows = statement
@@ -67,8 +71,9 @@ pub(super) fn blocks_between(
 /// Events with `from <= seq < to`, in seq order.
 pub(super) fn by_seq(conn: &Connection, org: i64, from: u64, to: u64) -> Result<Vec<Event>> {
     let mut out = Vec::new();
+    let mut buffer = Vec::new();
     for meta in blocks_between(conn, org, from, to)? {
-        let block = Block::read(conn, org, meta.first_seq)?;
+        let block = Block::read_into(conn, org, meta.first_seq, buffer)?;
         let start = from.saturating_sub(meta.first_seq) as usize;
         let end = (to.min(meta.end_seq()) - meta.first_seq) as usize;
         let mut prev = prev_hash(conn, org, meta.first_seq + start as u64)?;
@@ -76,6 +81,7 @@ pub(super) fn by_seq(conn: &Connection, org: i64, from: u64, to: u64) -> Result<
             out.push(block.event(index, &prev)?);
             prev = block.hash(index);
         }
+        buffer = block.into_buffer();
     }
     Ok(out)
 }
@@ -85,8 +91,9 @@ pub(super) fn by_seq(conn: &Connection, org: i64, from: u64, to: u64) -> Result<
 pub(super) fn leaves(conn: &Connection, org: i64, from: u64, to: u64) -> Result<Vec<CheckedLeaf>> {
     let mut out = Vec::new();
     let mut bytes = Vec::new();
+    let mut buffer = Vec::new();
     for meta in blocks_between(conn, org, from, to)? {
-        let block = Block::read(conn, org, meta.first_seq)?;
+        let block = Block::read_into(conn, org, meta.first_seq, buffer)?;
         let start = from.saturating_sub(meta.first_seq) as usize;
         let end = (to.min(meta.end_seq()) - meta.first_seq) as usize;
         let mut prev = prev_hash(conn, org, meta.first_seq + start as u64)?;
@@ -101,6 +108,7 @@ pub(super) fn leaves(conn: &Connection, org: i64, from: u64, to: u64) -> Result<
             });
             prev = stored;
         }
+        buffer = block.into_buffer();
     }
     Ok(out)
 }
@@ -144,18 +152,10 @@ impl KnownRuns {
             if run.end_seq <= retained_from {
                 break;
             }
-            let directory = directories.get(conn, run.id)?;
-            if !directory.ids.may_hold(&term) {
+            let postings = RunPostings::new(conn, directories, org, run, retained_from)?;
+            if !postings.directory.ids.may_hold(&term) {
                 continue;
             }
-            let postings = RunPostings {
-                conn,
-                org,
-                directory,
-                run,
-                retained_from,
-                failed: Default::default(),
-            };
             let found = postings.term(&term);
             if let Some(e) = postings.error() {
                 return Err(e);

@@ -18,6 +18,7 @@ mod append;
 mod audited;
 pub mod backup;
 mod block;
+mod cache;
 mod checkpoints;
 mod columns;
 mod convert;
@@ -324,6 +325,7 @@ impl Store for SqliteStore {
         .await
         .map_err(|e| StoreError::Internal(format!("preparing events failed: {e}")))?;
         let (organization_id, batch) = prepared;
+        let batch = batch?;
         let (reply, answer) = oneshot::channel();
         self.send(Job::Append {
             organization_id,

@@ -6,7 +6,13 @@
 use trail_core::canonical::CanonicalParts;
 use trail_core::event::NewEvent;
 
+use super::block::{self, BLOCK_EVENTS};
+use crate::Result;
 use crate::plan::terms;
+
+/// A request of at least this many events has its blocks compressed before the writer: smaller
+/// ones are gathered with the rest of their group into blocks the writer compresses.
+const OWN_BLOCKS_FROM: usize = 64;
 
 /// An event ready for the writer.
 pub(super) struct PreparedEvent {
@@ -19,10 +25,13 @@ pub(super) struct PreparedBatch {
     pub events: Vec<PreparedEvent>,
     /// Term → positions in `events` (ascending), sorted by term.
     pub postings: Vec<(String, Vec<u32>)>,
+    /// The events' blocks, [`BLOCK_EVENTS`] consecutive events each, compressed (empty for a
+    /// small request). The writer uses them when every event of the request is appended.
+    pub blocks: Vec<Vec<u8>>,
 }
 
 impl PreparedBatch {
-    pub fn new(organization_id: &str, events: Vec<NewEvent>) -> PreparedBatch {
+    pub fn new(organization_id: &str, events: Vec<NewEvent>) -> Result<PreparedBatch> {
         let mut pairs: Vec<(String, u32)> = Vec::with_capacity(events.len() * 40);
         let events: Vec<PreparedEvent> = events
             .into_iter()
@@ -43,6 +52,17 @@ impl PreparedBatch {
                 _ => postings.push((term, vec![at])),
             }
         }
-        PreparedBatch { events, postings }
+        let blocks = match events.len() >= OWN_BLOCKS_FROM {
+            true => events
+                .chunks(BLOCK_EVENTS)
+                .map(|chunk| block::compress(chunk.iter().map(|e| e.canonical.parts())))
+                .collect::<Result<_>>()?,
+            false => Vec::new(),
+        };
+        Ok(PreparedBatch {
+            events,
+            postings,
+            blocks,
+        })
     }
 }

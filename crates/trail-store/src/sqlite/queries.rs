@@ -4,6 +4,7 @@
 //! candidates the index cannot decide alone are checked with [`plan::matches`] on the decoded event.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use roaring::RoaringBitmap;
 use rusqlite::Connection;
@@ -11,7 +12,7 @@ use trail_core::Millis;
 use trail_core::event::{Event, GENESIS_PREV};
 use trail_core::query::{Field, Order, Search, SortKey};
 
-use super::block::{self, Block, BlockMeta};
+use super::block::{Block, BlockMeta};
 use super::events::{self, from_block};
 use super::read::Readers;
 use super::retention::first_retained;
@@ -28,6 +29,7 @@ struct Selection {
     /// The runs overlapping the time range, with what the planner read them with.
     runs: Vec<RunInfo>,
     retained_from: u64,
+    /// The blocks overlapping the time range, in seq order.
     blocks: Vec<BlockMeta>,
     from: i64,
     to: i64,
@@ -48,14 +50,7 @@ impl Selection {
                 continue;
             }
             overlapping.push(run);
-            let postings = RunPostings {
-                conn,
-                org,
-                directory: readers.directories.get(conn, run.id)?,
-                run,
-                retained_from,
-                failed: Default::default(),
-            };
+            let postings = RunPostings::new(conn, &readers.directories, org, run, retained_from)?;
             let found = plan::evaluate(&search.filter, &postings);
             if let Some(e) = postings.error() {
                 return Err(e);
@@ -63,10 +58,10 @@ impl Selection {
             candidates |= found.positions;
             exact &= found.exact;
         }
-        let blocks = block::metas(conn, org, search.from.map(|m| m.0), search.to.map(|m| m.0))?
-            .into_iter()
-            .filter(|b| b.end_seq() > retained_from)
-            .collect();
+        let blocks = readers
+            .blocks
+            .get(conn, org, retained_from)?
+            .overlapping(from, to);
         Ok(Selection {
             candidates,
             exact,
@@ -78,24 +73,45 @@ impl Selection {
         })
     }
 
-    /// The selected seqs when the candidates are exact: those in blocks inside the time range,
-    /// and those of the blocks on its edges whose time is in it.
-    fn exact_positions(&self, conn: &Connection, org: i64) -> Result<RoaringBitmap> {
-        let mut out = RoaringBitmap::new();
+    /// The selected seqs when the candidates are exact: those in blocks inside the time range
+    /// (one intersection with their seq ranges), and those of the blocks on its edges whose time
+    /// is in it.
+    fn exact_positions(
+        &self,
+        conn: &Connection,
+        readers: &Readers,
+        org: i64,
+    ) -> Result<RoaringBitmap> {
+        let mut inside = RoaringBitmap::new();
+        let mut edges = Vec::new();
+        let mut span: Option<(u64, u64)> = None;
         for meta in &self.blocks {
-            let positions = self.in_block(meta);
-            if positions.is_empty() {
+            if !self.inside(meta) {
+                edges.push(*meta);
                 continue;
             }
-            if self.inside(meta) {
-                out |= positions;
+            span = match span {
+                Some((first, end)) if end == meta.first_seq => Some((first, meta.end_seq())),
+                Some((first, end)) => {
+                    inside.insert_range(first as u32..end as u32);
+                    Some((meta.first_seq, meta.end_seq()))
+                }
+                None => Some((meta.first_seq, meta.end_seq())),
+            };
+        }
+        if let Some((first, end)) = span {
+            inside.insert_range(first as u32..end as u32);
+        }
+        let mut out = inside & &self.candidates;
+        for meta in &edges {
+            let mut positions = self.in_block(meta).peekable();
+            if positions.peek().is_none() {
                 continue;
             }
-            let times = block::times(conn, org, meta.first_seq)?;
+            let times = readers.blocks.times(conn, org, meta)?;
+            let first = meta.first_seq;
             out.extend(
-                positions.iter().filter(|&seq| {
-                    self.in_range(times[(u64::from(seq) - meta.first_seq) as usize])
-                }),
+                positions.filter(|&seq| self.in_range(times[(u64::from(seq) - first) as usize])),
             );
         }
         Ok(out)
@@ -104,24 +120,17 @@ impl Selection {
     fn postings<'c>(
         &self,
         conn: &'c Connection,
-        readers: &Readers,
+        readers: &'c Readers,
         org: i64,
         run: RunInfo,
     ) -> Result<RunPostings<'c>> {
-        Ok(RunPostings {
-            conn,
-            org,
-            directory: readers.directories.get(conn, run.id)?,
-            run,
-            retained_from: self.retained_from,
-            failed: Default::default(),
-        })
+        RunPostings::new(conn, &readers.directories, org, run, self.retained_from)
     }
 
-    fn in_block(&self, meta: &BlockMeta) -> RoaringBitmap {
-        let mut range = RoaringBitmap::new();
-        range.insert_range(meta.first_seq as u32..meta.end_seq() as u32);
-        range & &self.candidates
+    /// The candidates held by the block `meta`, in seq order.
+    fn in_block(&self, meta: &BlockMeta) -> roaring::bitmap::Iter<'_> {
+        self.candidates
+            .range(meta.first_seq as u32..meta.end_seq() as u32)
     }
 
     fn inside(&self, meta: &BlockMeta) -> bool {
@@ -136,16 +145,17 @@ impl Selection {
     fn each_event(
         &self,
         conn: &Connection,
+        readers: &Readers,
         org: i64,
         search: &Search,
         meta: &BlockMeta,
         mut each: impl FnMut(Event),
     ) -> Result<()> {
-        let positions = self.in_block(meta);
-        if positions.is_empty() {
+        let mut positions = self.in_block(meta).peekable();
+        if positions.peek().is_none() {
             return Ok(());
         }
-        let block = Block::read(conn, org, meta.first_seq)?;
+        let block = readers.blocks.block(conn, org, meta)?;
         for seq in positions {
             let index = (u64::from(seq) - meta.first_seq) as usize;
             if !self.in_range(block.times[index]) {
@@ -224,17 +234,17 @@ pub(super) fn search(
         {
             continue;
         }
-        let positions = selection.in_block(meta);
-        if positions.is_empty() {
+        let mut positions = selection.in_block(meta).peekable();
+        if positions.peek().is_none() {
             continue;
         }
         let decoded = match selection.exact {
             true => None,
-            false => Some(Block::read(conn, org, meta.first_seq)?),
+            false => Some(readers.blocks.block(conn, org, meta)?),
         };
         let times = match &decoded {
-            Some(block) => block.times.clone(),
-            None => block::times(conn, org, meta.first_seq)?,
+            Some(block) => Arc::new(block.times.clone()),
+            None => readers.blocks.times(conn, org, meta)?,
         };
         for seq in positions {
             let seq = u64::from(seq);
@@ -263,21 +273,22 @@ pub(super) fn search(
         found.truncate(wanted);
     }
     let mut events = Vec::with_capacity(found.len());
-    let mut blocks: HashMap<u64, Block> = HashMap::new();
+    let mut blocks: HashMap<u64, Arc<Block>> = HashMap::new();
     for ((_, seq), event) in found {
         let event = match event {
             Some(event) => event,
             None => {
+                let at = selection.blocks.partition_point(|m| m.end_seq() <= seq);
                 let meta = selection
                     .blocks
-                    .iter()
-                    .find(|m| m.first_seq <= seq && seq < m.end_seq())
+                    .get(at)
+                    .filter(|m| m.first_seq <= seq)
                     .copied()
                     .ok_or_else(|| StoreError::Internal(format!("no block holds seq {seq}")))?;
                 let block = match blocks.entry(meta.first_seq) {
                     std::collections::hash_map::Entry::Occupied(found) => found.into_mut(),
                     std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert(Block::read(conn, org, meta.first_seq)?)
+                        slot.insert(readers.blocks.block(conn, org, &meta)?)
                     }
                 };
                 from_block(conn, org, block, (seq - meta.first_seq) as usize)?
@@ -298,11 +309,11 @@ pub(super) fn count(
     let conn = &*tx;
     let selection = Selection::new(conn, readers, org, search)?;
     if selection.exact {
-        return Ok(selection.exact_positions(conn, org)?.len());
+        return Ok(selection.exact_positions(conn, readers, org)?.len());
     }
     let mut total = 0u64;
     for meta in &selection.blocks {
-        selection.each_event(conn, org, search, meta, |_| total += 1)?;
+        selection.each_event(conn, readers, org, search, meta, |_| total += 1)?;
     }
     Ok(total)
 }
@@ -329,7 +340,7 @@ pub(super) fn facets(
         false => {
             let mut counts: BTreeMap<String, u64> = BTreeMap::new();
             for meta in &selection.blocks {
-                selection.each_event(conn, org, search, meta, |event| {
+                selection.each_event(conn, readers, org, search, meta, |event| {
                     if let Some(value) = string_field(field, &event.data) {
                         *counts.entry(value.to_owned()).or_default() += 1;
                     }
@@ -357,7 +368,7 @@ fn facet_counts(
     selection: &Selection,
     name: &str,
 ) -> Result<BTreeMap<String, u64>> {
-    let positions = selection.exact_positions(conn, org)?;
+    let positions = selection.exact_positions(conn, readers, org)?;
     let mut lowered: BTreeMap<String, u64> = BTreeMap::new();
     let mut cased: BTreeMap<String, u64> = BTreeMap::new();
     for run in &selection.runs {
@@ -366,12 +377,12 @@ fn facet_counts(
             (&mut lowered, format!("{name}=")),
             (&mut cased, format!("{}{name}=", plan::CASED)),
         ] {
-            for (value, bitmap) in postings.entries_with_prefix(&prefix)? {
+            postings.each_with_prefix(&prefix, &mut |value, bitmap| {
                 let n = bitmap.intersection_len(&positions);
                 if n > 0 {
-                    *counts.entry(value).or_default() += n;
+                    *counts.entry(value.to_owned()).or_default() += n;
                 }
-            }
+            })?;
         }
     }
     for (value, n) in &cased {
@@ -445,20 +456,14 @@ pub(super) fn action_stats(
         if run.end_seq <= retained_from {
             continue;
         }
-        let postings = RunPostings {
-            conn,
-            org,
-            directory: readers.directories.get(conn, run.id)?,
-            run,
-            retained_from,
-            failed: Default::default(),
-        };
+        let postings = RunPostings::new(conn, &readers.directories, org, run, retained_from)?;
         for (value, positions) in postings.entries_with_prefix("action=")? {
             *actions.entry(value).or_default() |= positions;
         }
     }
-    let mut times: HashMap<u64, Vec<i64>> = HashMap::new();
-    let metas = block::metas(conn, org, None, None)?;
+    let mut times: HashMap<u64, Arc<Vec<i64>>> = HashMap::new();
+    let directory = readers.blocks.get(conn, org, retained_from)?;
+    let metas = &directory.metas;
     let mut out = Vec::with_capacity(actions.len());
     for (action, positions) in actions {
         let (mut first, mut last) = (i64::MAX, i64::MIN);
@@ -471,7 +476,7 @@ pub(super) fn action_stats(
             let block_times = match times.entry(meta.first_seq) {
                 std::collections::hash_map::Entry::Occupied(found) => found.into_mut(),
                 std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(block::times(conn, org, meta.first_seq)?)
+                    slot.insert(readers.blocks.times(conn, org, meta)?)
                 }
             };
             let time = block_times[(seq - meta.first_seq) as usize];

@@ -9,6 +9,7 @@ use std::time::Instant;
 use rusqlite::{Connection, OptionalExtension};
 use tokio::sync::Semaphore;
 
+use super::block::BlockDirectories;
 use super::runs::Directories;
 use super::schema::{internal, open_reader};
 use crate::{Result, StoreError};
@@ -23,6 +24,8 @@ pub(super) struct Readers {
     org_keys: Mutex<HashMap<String, i64>>,
     /// The index runs' page directories, shared with the writer.
     pub directories: Arc<Directories>,
+    /// The organizations' block directories and the time columns read last.
+    pub blocks: BlockDirectories,
 }
 
 impl Readers {
@@ -40,6 +43,7 @@ impl Readers {
             mmap_bytes,
             org_keys: Mutex::new(HashMap::new()),
             directories,
+            blocks: BlockDirectories::default(),
         }
     }
 

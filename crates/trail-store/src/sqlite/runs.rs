@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use roaring::RoaringBitmap;
 use rusqlite::{Connection, params};
 
+use super::cache::ByteLru;
 use super::schema::internal;
 use crate::plan::Postings;
 use crate::{Result, StoreError};
@@ -104,14 +105,38 @@ fn term_hash(term: &str) -> u64 {
     })
 }
 
-/// Runs' directories and id filters, shared by the writer and the readers. A run never changes
-/// once written and its id is never reused, so an entry never goes stale.
-#[derive(Default)]
+/// Bytes of run pages the readers keep decoded (see [`Directories::page`]).
+const PAGE_CACHE_BYTES: usize = 64 << 20;
+
+/// Runs' directories and id filters, shared by the writer and the readers, and the pages the
+/// readers read last. A run never changes once written and its id is never reused, so an entry
+/// never goes stale.
 pub(super) struct Directories {
     cache: Mutex<HashMap<i64, Arc<RunIndex>>>,
+    pages: ByteLru<(i64, usize), Vec<u8>>,
+}
+
+impl Default for Directories {
+    fn default() -> Self {
+        Directories {
+            cache: Mutex::default(),
+            pages: ByteLru::new(PAGE_CACHE_BYTES),
+        }
+    }
 }
 
 impl Directories {
+    /// Page `page` of run `run`, from the cache or the database.
+    pub fn page(&self, conn: &Connection, org: i64, run: i64, page: usize) -> Result<Arc<Vec<u8>>> {
+        if let Some(found) = self.pages.get(&(run, page)) {
+            return Ok(found);
+        }
+        let data = Arc::new(read_page(conn, org, run, page)?);
+        self.pages
+            .insert((run, page), Arc::clone(&data), data.len() + 64);
+        Ok(data)
+    }
+
     pub fn get(&self, conn: &Connection, run: i64) -> Result<Arc<RunIndex>> {
         if let Some(found) = self.cache.lock().expect("cache lock").get(&run) {
             return Ok(Arc::clone(found));
@@ -303,15 +328,34 @@ fn bitmap(bytes: &[u8]) -> Result<RoaringBitmap> {
 /// One run as the planner's postings, its positions limited to seqs at or after `retained_from`
 /// (retention removes a prefix of the log). Read errors are kept and reported by [`error`].
 pub(super) struct RunPostings<'c> {
-    pub conn: &'c Connection,
-    pub org: i64,
-    pub run: RunInfo,
+    conn: &'c Connection,
+    directories: &'c Directories,
+    org: i64,
+    run: RunInfo,
     pub directory: Arc<RunIndex>,
-    pub retained_from: u64,
-    pub failed: std::cell::RefCell<Option<StoreError>>,
+    retained_from: u64,
+    failed: std::cell::RefCell<Option<StoreError>>,
 }
 
-impl RunPostings<'_> {
+impl<'c> RunPostings<'c> {
+    pub fn new(
+        conn: &'c Connection,
+        directories: &'c Directories,
+        org: i64,
+        run: RunInfo,
+        retained_from: u64,
+    ) -> Result<RunPostings<'c>> {
+        Ok(RunPostings {
+            conn,
+            directories,
+            org,
+            run,
+            directory: directories.get(conn, run.id)?,
+            retained_from,
+            failed: Default::default(),
+        })
+    }
+
     pub fn error(&self) -> Option<StoreError> {
         self.failed.borrow_mut().take()
     }
@@ -338,6 +382,45 @@ impl RunPostings<'_> {
         Ok(out)
     }
 
+    /// Calls `each` with the rest of every term starting with `prefix` and its bitmap, not limited
+    /// to the retained seqs (the caller intersects it with what it selected).
+    pub fn each_with_prefix(
+        &self,
+        prefix: &str,
+        each: &mut dyn FnMut(&str, &RoaringBitmap),
+    ) -> Result<()> {
+        self.each(prefix, &mut |rest, bytes| {
+            each(rest, &bitmap(bytes)?);
+            Ok(())
+        })
+    }
+
+    /// The bitmap of exactly `term`: read from the one page that can hold it (the last whose first
+    /// term is not after it), where [`Postings::term`]'s default would walk every term of the same
+    /// name — every id of the run, for an `id=` term.
+    fn exact(&self, term: &str) -> Result<RoaringBitmap> {
+        let directory = &self.directory.pages;
+        if directory.is_empty() {
+            return Ok(RoaringBitmap::new());
+        }
+        let page = directory
+            .partition_point(|first| first.as_str() <= term)
+            .saturating_sub(1);
+        let data = self
+            .directories
+            .page(self.conn, self.org, self.run.id, page)?;
+        let mut at = 0;
+        while at < data.len() {
+            let (found, bytes, next) = raw_entry(&data, at).ok_or_else(malformed)?;
+            match found.cmp(term.as_bytes()) {
+                std::cmp::Ordering::Less => at = next,
+                std::cmp::Ordering::Equal => return bitmap(bytes),
+                std::cmp::Ordering::Greater => break,
+            }
+        }
+        Ok(RoaringBitmap::new())
+    }
+
     /// Calls `each` with the rest and serialized bitmap of every term starting with `prefix`.
     fn each(&self, prefix: &str, each: &mut dyn FnMut(&str, &[u8]) -> Result<()>) -> Result<()> {
         let directory = &self.directory.pages;
@@ -348,7 +431,9 @@ impl RunPostings<'_> {
             if page > start && first.as_str() > prefix && !first.starts_with(prefix) {
                 break;
             }
-            let data = read_page(self.conn, self.org, self.run.id, page)?;
+            let data = self
+                .directories
+                .page(self.conn, self.org, self.run.id, page)?;
             let mut at = 0;
             while at < data.len() {
                 // Terms are compared as bytes; only a matching one is checked as text.
@@ -374,6 +459,16 @@ impl Postings for RunPostings<'_> {
             all.insert_range(from as u32..self.run.end_seq as u32);
         }
         all
+    }
+
+    fn term(&self, term: &str) -> RoaringBitmap {
+        match self.exact(term) {
+            Ok(found) => found & self.all(),
+            Err(e) => {
+                self.failed.borrow_mut().get_or_insert(e);
+                RoaringBitmap::new()
+            }
+        }
     }
 
     fn union_where(&self, prefix: &str, keep: &dyn Fn(&str) -> bool) -> RoaringBitmap {
