@@ -76,6 +76,14 @@ pub fn read_key_file(path: &Path) -> anyhow::Result<SignerKey> {
 fn generate_key_file(path: &Path, name: &str) -> anyhow::Result<SignerKey> {
     let signer = SignerKey::generate(name)
         .with_context(|| format!("`{name}` cannot name a log signing key (TRAIL_LOG_ORIGIN)"))?;
+    write_secret_file(path, &signer.to_secret_string(), "the log signing key")?;
+    tracing::info!(file = %path.display(), key = %signer.verifier(), "Generated a log signing key");
+    Ok(signer)
+}
+
+/// Writes `line` into a new file only its owner can read (mode 0600), creating its directory,
+/// synced before it returns; fails when the file exists. For the key files Trail generates.
+pub fn write_secret_file(path: &Path, line: &str, what: &str) -> anyhow::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
@@ -86,12 +94,10 @@ fn generate_key_file(path: &Path, name: &str) -> anyhow::Result<SignerKey> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options
         .open(path)
-        .with_context(|| format!("creating the log signing key {}", path.display()))?;
-    writeln!(file, "{}", signer.to_secret_string())
+        .with_context(|| format!("creating {what} {}", path.display()))?;
+    writeln!(file, "{line}")
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", path.display()))?;
-    tracing::info!(file = %path.display(), key = %signer.verifier(), "Generated a log signing key");
-    Ok(signer)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// The default key file of a data directory.

@@ -9,7 +9,6 @@
 //! start. Every node of a PostgreSQL cluster needs the same file, like the log signing key.
 //! Values stored before sealing existed are read as they are and sealed on the stream's next change.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -62,20 +61,11 @@ impl Sealer {
         }
         let mut key = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options
-            .open(path)
-            .with_context(|| format!("creating the stream secrets key {}", path.display()))?;
-        writeln!(file, "{}", B64.encode(key))
-            .and_then(|()| file.sync_all())
-            .with_context(|| format!("writing {}", path.display()))?;
+        crate::integrity::keys::write_secret_file(
+            path,
+            &B64.encode(key),
+            "the stream secrets key",
+        )?;
         tracing::info!(file = %path.display(), "Generated the key that seals stream secrets");
         Ok(Sealer::new(&key))
     }
