@@ -1,40 +1,10 @@
 //! End to end: `trail members` and `trail roles` against a real server on `127.0.0.1:0`.
 
-use std::process::{Output, Stdio};
-
 use serde_json::Value;
-use tokio::io::AsyncWriteExt;
 
-const OPERATOR: &str = "op-token";
+mod common;
 
-async fn trail(url: &str, args: &[&str], stdin: &str) -> Output {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trail"))
-        .args(args)
-        .args(["--url", url, "--token", OPERATOR])
-        .env_remove("TRAIL_URL")
-        .env_remove("TRAIL_TOKEN")
-        .env_remove("TRAIL_ORG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).await.unwrap();
-    drop(input);
-    child.wait_with_output().await.unwrap()
-}
-
-async fn ok(url: &str, args: &[&str], stdin: &str) -> String {
-    let out = trail(url, args, stdin).await;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "trail {args:?}: {}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
+use common::{OPERATOR, ok, trail};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn members_are_added_listed_promoted_and_deactivated() {

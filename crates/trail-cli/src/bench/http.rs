@@ -45,11 +45,7 @@ pub async fn ingest(
         .context("cannot create the bench key")?;
     let writer = Client::new(&server.url(), key.secret)?;
 
-    let connections = connections.max(1);
-    let mut lanes: Vec<Vec<Vec<u8>>> = (0..connections).map(|_| Vec::new()).collect();
-    for (i, body) in bodies.into_iter().enumerate() {
-        lanes[i % connections].push(body);
-    }
+    let lanes = lanes(bodies, connections);
     let started = Instant::now();
     let mut running = JoinSet::new();
     for lane in lanes {
@@ -76,4 +72,14 @@ pub async fn ingest(
         .await
         .context("the server did not stop cleanly")?;
     Ok(rate)
+}
+
+/// Deals request bodies round-robin to `connections` lanes (at least one), one per connection.
+pub fn lanes(bodies: Vec<Vec<u8>>, connections: usize) -> Vec<Vec<Vec<u8>>> {
+    let connections = connections.max(1);
+    let mut lanes: Vec<Vec<Vec<u8>>> = (0..connections).map(|_| Vec::new()).collect();
+    for (i, body) in bodies.into_iter().enumerate() {
+        lanes[i % connections].push(body);
+    }
+    lanes
 }

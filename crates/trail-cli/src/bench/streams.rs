@@ -148,11 +148,7 @@ pub async fn measure(
         .await?;
     let writer = Client::new(&server.url(), key.secret)?;
 
-    let connections = connections.max(1);
-    let mut lanes: Vec<Vec<Vec<u8>>> = (0..connections).map(|_| Vec::new()).collect();
-    for (i, body) in bodies.into_iter().enumerate() {
-        lanes[i % connections].push(body);
-    }
+    let lanes = super::http::lanes(bodies, connections);
     let started = Instant::now();
     let mut running = JoinSet::new();
     for lane in lanes {
